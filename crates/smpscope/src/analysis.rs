@@ -1,0 +1,194 @@
+//! The single-photo pipeline: photo -> scale -> background -> detect -> measure -> summary,
+//! and the `smpscope.analysis/1` document it produces.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::background::Background;
+use crate::detect::{self, DetectParams};
+use crate::error::{Error, Result};
+use crate::measure::{self, Dot, MeasureParams, PixelScale};
+use crate::photo::{self, ImageInfo, Photo};
+use crate::plane::{Plane, median};
+use crate::region::{Region, Roi};
+use crate::scale::{self, DeviceProfiles, Scale};
+use crate::summary::{self, PhotoFigures, Summary};
+
+/// The schema name of an analysis document.
+pub const ANALYSIS_SCHEMA: &str = "smpscope.analysis/1";
+
+/// Everything a caller can set for an analysis; every field has a sensible default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Params {
+    /// Pixels per mm; overrides any device profile.
+    pub px_per_mm: Option<f64>,
+    /// The camera's own blur as a Gaussian sigma in um; removed from the spread.
+    pub camera_blur_um: Option<f64>,
+    /// Device profiles to find the scale from the EXIF camera make and model.
+    pub device_profiles: Option<DeviceProfiles>,
+    /// The treated region; found from the dots when absent.
+    #[serde(skip)]
+    pub roi: Option<Roi>,
+    pub detect: DetectParams,
+    pub measure: MeasureParams,
+}
+
+impl Params {
+    /// Checks every number is in its domain.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 { Ok(()) } else { Err(Error::parameter(name, format!("must be a positive number, not {v}"))) }
+        };
+        if let Some(s) = self.px_per_mm {
+            positive("px_per_mm", s)?;
+            if !(1.0..=5000.0).contains(&s) {
+                return Err(Error::parameter("px_per_mm", format!("{s} px/mm is outside 1..5000; a scalp photo's scale is typically 15-120 px/mm")));
+            }
+        }
+        if let Some(b) = self.camera_blur_um
+            && !(b.is_finite() && b >= 0.0)
+        {
+            return Err(Error::parameter("camera_blur_um", format!("must be zero or positive, not {b}")));
+        }
+        let d = &self.detect;
+        positive("detect.min_diameter_um", d.min_diameter_um)?;
+        positive("detect.max_diameter_um", d.max_diameter_um)?;
+        if d.max_diameter_um <= d.min_diameter_um {
+            return Err(Error::parameter("detect.max_diameter_um", "must be larger than detect.min_diameter_um"));
+        }
+        positive("detect.threshold_sigma", d.threshold_sigma)?;
+        if !(0.0..=1.0).contains(&d.min_roundness) {
+            return Err(Error::parameter("detect.min_roundness", "must be in 0..1"));
+        }
+        let m = &self.measure;
+        for (name, v) in [("measure.min_peak_od", m.min_peak_od), ("measure.min_snr", m.min_snr), ("measure.min_ink", m.min_ink)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::parameter(name, format!("must be zero or positive, not {v}")));
+            }
+        }
+        if !(0.0..=1.0).contains(&m.max_eccentricity) {
+            return Err(Error::parameter("measure.max_eccentricity", "must be in 0..1"));
+        }
+        positive("measure.max_blue_red_ratio", m.max_blue_red_ratio)?;
+        Ok(())
+    }
+}
+
+/// The analysis of one photo: the `smpscope.analysis/1` document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub schema: String,
+    pub image: ImageInfo,
+    pub scale: Scale,
+    pub summary: Summary,
+    pub dots: Vec<Dot>,
+    pub warnings: Vec<String>,
+}
+
+impl Analysis {
+    /// The JSON document, pretty-printed.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("an analysis always serialises")
+    }
+}
+
+/// Reads and analyses a photo file.
+pub fn analyze_path(path: &Path, params: &Params) -> Result<Analysis> {
+    params.validate()?;
+    analyze_photo(&photo::load_path(path)?, params)
+}
+
+/// Analyses a photo held in memory as encoded file bytes.
+pub fn analyze_bytes(bytes: &[u8], source: &str, params: &Params) -> Result<Analysis> {
+    params.validate()?;
+    analyze_photo(&photo::load_bytes(bytes, source)?, params)
+}
+
+/// Analyses a decoded photo.
+pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
+    params.validate()?;
+    let mut warnings = photo.warnings.clone();
+    let scale = scale::resolve(&photo.info, params.px_per_mm, params.camera_blur_um, params.device_profiles.as_ref(), &mut warnings);
+    let region_from_roi = params.roi.as_ref().map(|r| Region::from_roi(r, photo.width(), photo.height())).transpose()?;
+    let working = match scale.px_per_mm {
+        Some(s) => s,
+        None => estimate_working_scale(photo),
+    };
+    // Cells about 1.2 mm wide: several dot spacings of skin, well inside the lighting's scale.
+    let cell = (1.2 * working).round().clamp(8.0, 4096.0) as usize;
+    let background = Background::estimate(photo, cell);
+    let od = background.optical_density(photo);
+    let noise = od_noise(&od);
+    let candidates = detect::find_candidates(&od, working, &params.detect);
+    let pixel_scale = PixelScale {
+        px_per_mm: scale.px_per_mm,
+        working_px_per_mm: working,
+        camera_blur_px: scale.camera_blur_um.zip(scale.px_per_mm).map(|(b, s)| b * s / 1000.0),
+    };
+    let inputs = measure::Inputs {
+        photo,
+        od: &od,
+        background: &background,
+        noise,
+        scale: pixel_scale,
+        min_diameter_um: params.detect.min_diameter_um,
+        max_diameter_um: params.detect.max_diameter_um,
+    };
+    let (dots, rejected) = measure::measure_dots(&inputs, &candidates, &params.measure);
+    let region = match region_from_roi {
+        Some(r) => r,
+        None => {
+            let points: Vec<(f64, f64)> = dots.iter().map(|d| (d.x, d.y)).collect();
+            let mut nn = summary::nearest_neighbour_px(&points);
+            let spacing = if nn.is_empty() { f64::NAN } else { crate::plane::quantile(&mut nn, 0.5) };
+            Region::from_dots(&points, spacing, photo.width(), photo.height())
+        }
+    };
+    let figures = PhotoFigures { noise_od: noise, clipped_fraction: clipped_fraction(photo), dot_blur_px: dots.iter().map(|d| d.blur_px).collect() };
+    let summary = summary::summarise(&dots, &region, scale.px_per_mm, figures, rejected, &mut warnings);
+    Ok(Analysis { schema: ANALYSIS_SCHEMA.into(), image: photo.info.clone(), scale, summary, dots, warnings })
+}
+
+/// Robust OD noise per pixel: from differences of horizontal neighbours, which cancel the
+/// slowly varying skin and keep sensor noise and fine texture.
+fn od_noise(od: &Plane) -> f64 {
+    let step = (od.height / 400).max(1);
+    let mut d: Vec<f32> = (0..od.height)
+        .step_by(step)
+        .flat_map(|y| (0..od.width.saturating_sub(1)).step_by(2).map(move |x| (od.at(x + 1, y) - od.at(x, y)).abs()))
+        .collect();
+    (1.4826 * median(&mut d) as f64 / std::f64::consts::SQRT_2).max(1e-4)
+}
+
+fn clipped_fraction(photo: &Photo) -> f64 {
+    let step = 3;
+    let (clipped, total) = (0..photo.height())
+        .into_par_iter()
+        .step_by(step)
+        .map(|y| {
+            let c = (0..photo.width()).step_by(step).filter(|&x| photo.is_clipped(x, y)).count();
+            (c, photo.width().div_ceil(step))
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    clipped as f64 / total.max(1) as f64
+}
+
+/// Without a scale, the detector still needs to know roughly how large a dot is in pixels:
+/// it is taken from the photo itself, as the typical size of the strongest blobs, assuming a
+/// typical SMP dot of 120 um. Only the search uses it; no length is reported from it.
+fn estimate_working_scale(photo: &Photo) -> f64 {
+    let long_side = photo.width().max(photo.height());
+    let background = Background::estimate(photo, (long_side / 40).max(8));
+    let od = background.optical_density(photo);
+    let factor = (long_side / 1500).max(1);
+    let mut c = detect::find_candidates_px(&od, factor, 0.6, 24.0 / factor as f64, &DetectParams::default());
+    c.sort_by(|a, b| b.strength.total_cmp(&a.strength));
+    let mut radii: Vec<f32> = c.iter().take(200).map(|d| d.radius_px as f32).collect();
+    if radii.is_empty() {
+        return 40.0;
+    }
+    (2.0 * median(&mut radii) as f64 / 0.12).clamp(5.0, 1000.0)
+}

@@ -1,0 +1,52 @@
+//! Errors of the core. Every error names what it concerns (a file, a parameter, an array) and
+//! says what is wrong in words a user can act on; the command and Python layers map the kinds
+//! to exit codes and exception types.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while measuring a photo.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The file could not be read from disk.
+    #[error("{source_name}: cannot read the file: {reason}")]
+    Io { source_name: String, reason: String },
+    /// The bytes are not a photo smpscope can decode (corrupt, truncated, unsupported format).
+    #[error("{source_name}: not a readable photo: {reason}")]
+    Unreadable { source_name: String, reason: String },
+    /// The photo decoded but cannot be measured (too small, too large, degenerate pixels).
+    #[error("{source_name}: {reason}")]
+    Unusable { source_name: String, reason: String },
+    /// A parameter is out of its domain.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter { name: String, reason: String },
+    /// A device profile or region-of-interest file is malformed.
+    #[error("{source_name}: {reason}")]
+    BadInputFile { source_name: String, reason: String },
+}
+
+impl Error {
+    pub(crate) fn unreadable(source_name: &str, reason: impl Into<String>) -> Self {
+        Error::Unreadable { source_name: source_name.to_string(), reason: reason.into() }
+    }
+    pub(crate) fn unusable(source_name: &str, reason: impl Into<String>) -> Self {
+        Error::Unusable { source_name: source_name.to_string(), reason: reason.into() }
+    }
+    pub(crate) fn parameter(name: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidParameter { name: name.to_string(), reason: reason.into() }
+    }
+    pub(crate) fn input_file(source_name: &str, reason: impl Into<String>) -> Self {
+        Error::BadInputFile { source_name: source_name.to_string(), reason: reason.into() }
+    }
+    /// A short machine-readable name of the kind of error, used in JSON error records.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::Unreadable { .. } => "unreadable_photo",
+            Error::Unusable { .. } => "unusable_photo",
+            Error::InvalidParameter { .. } => "invalid_parameter",
+            Error::BadInputFile { .. } => "bad_input_file",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,33 @@
+//! smpscope: measure scalp micropigmentation (SMP) pigment dots in standardised scalp photos.
+//!
+//! The pipeline runs one way, one module per stage: [`photo`] (decode, EXIF, orientation) ->
+//! [`scale`] -> [`colour`] -> [`background`] (local skin level, optical density) -> [`detect`]
+//! (candidates) -> [`measure`] (per-dot model fit) -> [`region`] and [`summary`]. [`analysis`]
+//! strings them together for one photo.
+//!
+//! ```no_run
+//! let params = smpscope::Params { px_per_mm: Some(40.0), ..Default::default() };
+//! let a = smpscope::analyze_path(std::path::Path::new("scalp.jpg"), &params)?;
+//! println!("{} dots, {:?} per cm^2", a.summary.dot_count, a.summary.density_per_cm2);
+//! # Ok::<(), smpscope::Error>(())
+//! ```
+
+pub mod analysis;
+pub mod background;
+pub mod colour;
+pub mod detect;
+pub mod error;
+pub mod measure;
+pub mod photo;
+pub mod plane;
+pub mod region;
+pub mod scale;
+pub mod summary;
+
+pub use analysis::{ANALYSIS_SCHEMA, Analysis, Params, analyze_bytes, analyze_path, analyze_photo};
+pub use error::{Error, Result};
+pub use measure::Dot;
+pub use photo::{Photo, Pixels};
+pub use region::Roi;
+pub use scale::DeviceProfiles;
+pub use summary::Summary;

@@ -1,0 +1,139 @@
+//! A plane of f32 values (one channel of a photo or of a derived signal) and the few filters
+//! the pipeline needs. Every filter works row by row in parallel and gives the same result
+//! whatever the number of threads.
+
+use rayon::prelude::*;
+
+/// A row-major plane of f32, `width * height` values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plane {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    pub fn new(width: usize, height: usize) -> Self {
+        Plane { width, height, data: vec![0.0; width * height] }
+    }
+
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+
+    /// Value at (x, y) with coordinates clamped to the plane.
+    #[inline]
+    pub fn at_clamped(&self, x: isize, y: isize) -> f32 {
+        let x = x.clamp(0, self.width as isize - 1) as usize;
+        let y = y.clamp(0, self.height as isize - 1) as usize;
+        self.data[y * self.width + x]
+    }
+
+    /// Mean over `factor x factor` blocks (the last partial blocks included).
+    pub fn downsample(&self, factor: usize) -> Plane {
+        if factor <= 1 {
+            return self.clone();
+        }
+        let (w, h) = (self.width.div_ceil(factor), self.height.div_ceil(factor));
+        let mut out = Plane::new(w, h);
+        out.data.par_chunks_mut(w).enumerate().for_each(|(by, row)| {
+            let y0 = by * factor;
+            let y1 = (y0 + factor).min(self.height);
+            for (bx, o) in row.iter_mut().enumerate() {
+                let x0 = bx * factor;
+                let x1 = (x0 + factor).min(self.width);
+                let mut s = 0.0;
+                for y in y0..y1 {
+                    s += self.data[y * self.width + x0..y * self.width + x1].iter().sum::<f32>();
+                }
+                *o = s / ((y1 - y0) * (x1 - x0)) as f32;
+            }
+        });
+        out
+    }
+
+    /// Gaussian blur of standard deviation `sigma` pixels (separable, edges clamped).
+    pub fn gaussian_blur(&self, sigma: f32) -> Plane {
+        if sigma <= 0.0 {
+            return self.clone();
+        }
+        let kernel = gaussian_kernel(sigma);
+        let r = (kernel.len() / 2) as isize;
+        let (w, h) = (self.width, self.height);
+        let mut tmp = Plane::new(w, h);
+        tmp.data.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+            let src = &self.data[y * w..(y + 1) * w];
+            for (x, o) in row.iter_mut().enumerate() {
+                let mut s = 0.0;
+                for (k, kv) in kernel.iter().enumerate() {
+                    let xx = (x as isize + k as isize - r).clamp(0, w as isize - 1) as usize;
+                    s += kv * src[xx];
+                }
+                *o = s;
+            }
+        });
+        let mut out = Plane::new(w, h);
+        out.data.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+            for (k, kv) in kernel.iter().enumerate() {
+                let yy = (y as isize + k as isize - r).clamp(0, h as isize - 1) as usize;
+                let src = &tmp.data[yy * w..(yy + 1) * w];
+                for (o, s) in row.iter_mut().zip(src) {
+                    *o += kv * s;
+                }
+            }
+        });
+        out
+    }
+}
+
+/// Normalised, sampled Gaussian kernel reaching 3.5 sigma.
+pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
+    let r = (3.5 * sigma).ceil().max(1.0) as isize;
+    let mut k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let s: f32 = k.iter().sum();
+    k.iter_mut().for_each(|v| *v /= s);
+    k
+}
+
+/// Median of a slice (reorders it). NaN-free input assumed; empty gives NaN.
+pub fn median(v: &mut [f32]) -> f32 {
+    if v.is_empty() {
+        return f32::NAN;
+    }
+    let mid = v.len() / 2;
+    let (_, m, _) = v.select_nth_unstable_by(mid, f32::total_cmp);
+    *m
+}
+
+/// Quantile q in 0..1 of a slice of f64 (reorders it, nearest rank).
+pub fn quantile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((v.len() - 1) as f64 * q).round() as usize;
+    let (_, m, _) = v.select_nth_unstable_by(i, f64::total_cmp);
+    *m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blur_keeps_sum_and_spreads_an_impulse() {
+        let mut p = Plane::new(41, 41);
+        p.data[20 * 41 + 20] = 1.0;
+        let b = p.gaussian_blur(2.0);
+        let sum: f32 = b.data.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-4);
+        let var: f32 = (0..41).map(|x| b.at(x, 20) * ((x as f32 - 20.0).powi(2))).sum::<f32>() / (0..41).map(|x| b.at(x, 20)).sum::<f32>();
+        assert!((var - 4.0).abs() < 0.05, "{var}");
+    }
+
+    #[test]
+    fn downsample_averages_blocks() {
+        let p = Plane { width: 4, height: 2, data: vec![1., 3., 5., 7., 1., 3., 5., 7.] };
+        assert_eq!(p.downsample(2).data, vec![2.0, 6.0]);
+    }
+}

@@ -1,0 +1,311 @@
+//! The treated region: given as a polygon or a mask, otherwise found from where the dots are,
+//! otherwise the whole frame. Density is dots per area of this region.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A region of interest handed in by the caller, in upright pixel coordinates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Roi {
+    /// Polygon vertices (x, y) in px.
+    Polygon(Vec<[f64; 2]>),
+    /// Inside where true; row-major, the photo's upright size.
+    Mask { width: usize, height: usize, inside: Vec<bool> },
+}
+
+impl Roi {
+    /// Reads a polygon JSON (`[[x, y], ...]` or `{"polygon": [[x, y], ...]}`) or, for any
+    /// other extension, a mask image (non-zero pixels are inside).
+    pub fn load(path: &Path) -> Result<Roi> {
+        let name = path.display().to_string();
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
+            Self::parse_polygon(&text, &name)
+        } else {
+            let img = image::open(path).map_err(|e| Error::input_file(&name, format!("not a readable mask image: {e}")))?.to_luma8();
+            let (w, h) = (img.width() as usize, img.height() as usize);
+            Ok(Roi::Mask { width: w, height: h, inside: img.into_raw().into_iter().map(|v| v > 0).collect() })
+        }
+    }
+
+    /// Parses polygon JSON text.
+    pub fn parse_polygon(text: &str, name: &str) -> Result<Roi> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum PolygonJson {
+            Bare(Vec<[f64; 2]>),
+            Wrapped { polygon: Vec<[f64; 2]> },
+        }
+        let pts = match serde_json::from_str::<PolygonJson>(text) {
+            Ok(PolygonJson::Bare(p)) | Ok(PolygonJson::Wrapped { polygon: p }) => p,
+            Err(e) => return Err(Error::input_file(name, format!("not a polygon ([[x, y], ...] in pixels): {e}"))),
+        };
+        if pts.len() < 3 || pts.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Error::input_file(name, "a polygon needs at least 3 finite vertices"));
+        }
+        Ok(Roi::Polygon(pts))
+    }
+}
+
+/// How the region was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionMethod {
+    Polygon,
+    Mask,
+    /// From where the dots are.
+    Dots,
+    /// The whole frame (dots cover it, or too few dots to tell).
+    WholeFrame,
+}
+
+/// The region the summary refers to.
+#[derive(Debug, Clone)]
+pub struct Region {
+    pub method: RegionMethod,
+    /// Area in px^2 (for an automatic region: weighted by how full its edge cells are).
+    pub area_px: f64,
+    /// Perimeter in px (for the Clark-Evans edge correction).
+    pub perimeter_px: f64,
+    inside: Inside,
+}
+
+#[derive(Debug, Clone)]
+enum Inside {
+    All,
+    Polygon(Vec<[f64; 2]>),
+    Mask { width: usize, inside: Vec<bool> },
+    Cells { cell: f64, cols: usize, marked: Vec<bool> },
+}
+
+impl Region {
+    /// Whether the point (x, y) lies in the region.
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        match &self.inside {
+            Inside::All => true,
+            Inside::Polygon(p) => point_in_polygon(p, x, y),
+            Inside::Mask { width, inside } => {
+                let (xi, yi) = (x.round().max(0.0) as usize, y.round().max(0.0) as usize);
+                inside.get(yi * width + xi.min(width - 1)).copied().unwrap_or(false)
+            }
+            Inside::Cells { cell, cols, marked } => {
+                let (cx, cy) = (((x + 0.5) / cell).floor().max(0.0) as usize, ((y + 0.5) / cell).floor().max(0.0) as usize);
+                cx < *cols && marked.get(cy * cols + cx).copied().unwrap_or(false)
+            }
+        }
+    }
+
+    /// The whole frame of a `width x height` photo.
+    pub fn whole_frame(width: usize, height: usize) -> Region {
+        Region { method: RegionMethod::WholeFrame, area_px: (width * height) as f64, perimeter_px: 2.0 * (width + height) as f64, inside: Inside::All }
+    }
+
+    /// The caller's region, checked against the photo.
+    pub fn from_roi(roi: &Roi, width: usize, height: usize) -> Result<Region> {
+        match roi {
+            Roi::Polygon(p) => {
+                let clipped = clip_to_frame(p, width as f64, height as f64);
+                let area = shoelace(&clipped).abs();
+                if area < 1.0 {
+                    return Err(Error::parameter("roi", "the polygon does not overlap the photo"));
+                }
+                let perimeter = clipped.iter().zip(clipped.iter().cycle().skip(1)).map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1])).sum();
+                Ok(Region { method: RegionMethod::Polygon, area_px: area, perimeter_px: perimeter, inside: Inside::Polygon(p.clone()) })
+            }
+            Roi::Mask { width: mw, height: mh, inside } => {
+                if (*mw, *mh) != (width, height) {
+                    return Err(Error::parameter("roi", format!("the mask is {mw}x{mh} px but the photo is {width}x{height} px")));
+                }
+                let area = inside.iter().filter(|&&v| v).count();
+                if area == 0 {
+                    return Err(Error::parameter("roi", "the mask is empty"));
+                }
+                let mut edges = 0usize;
+                for y in 0..height {
+                    for x in 0..width {
+                        let v = inside[y * width + x];
+                        if x + 1 < width && v != inside[y * width + x + 1] {
+                            edges += 1;
+                        }
+                        if y + 1 < height && v != inside[(y + 1) * width + x] {
+                            edges += 1;
+                        }
+                    }
+                }
+                Ok(Region { method: RegionMethod::Mask, area_px: area as f64, perimeter_px: edges as f64, inside: Inside::Mask { width, inside: inside.clone() } })
+            }
+        }
+    }
+
+    /// The region where the dots are: cells about two dot spacings wide holding a dot, with
+    /// holes filled. Edge cells count in proportion to how many dots they hold compared with
+    /// full cells, so that a ragged edge does not inflate the area. Returns the whole frame
+    /// when the dots fill it or are too few to tell.
+    pub fn from_dots(points: &[(f64, f64)], spacing_px: f64, width: usize, height: usize) -> Region {
+        if points.len() < 12 || !(spacing_px.is_finite() && spacing_px > 0.0) {
+            return Region::whole_frame(width, height);
+        }
+        let cell = 2.0 * spacing_px;
+        let (cols, rows) = ((width as f64 / cell).ceil() as usize, (height as f64 / cell).ceil() as usize);
+        if cols < 3 || rows < 3 {
+            return Region::whole_frame(width, height);
+        }
+        let mut count = vec![0usize; cols * rows];
+        for &(x, y) in points {
+            let (cx, cy) = ((((x + 0.5) / cell).floor().max(0.0) as usize).min(cols - 1), (((y + 0.5) / cell).floor().max(0.0) as usize).min(rows - 1));
+            count[cy * cols + cx] += 1;
+        }
+        let mut marked: Vec<bool> = count.iter().map(|&n| n > 0).collect();
+        fill_holes(&mut marked, cols, rows);
+        let cell_area = |i: usize| {
+            let (cx, cy) = (i % cols, i / cols);
+            let w = (width as f64).min((cx + 1) as f64 * cell) - cx as f64 * cell;
+            let h = (height as f64).min((cy + 1) as f64 * cell) - cy as f64 * cell;
+            w * h
+        };
+        let is_edge = |i: usize| {
+            let (cx, cy) = ((i % cols) as isize, (i / cols) as isize);
+            (-1..=1).any(|dy| {
+                (-1..=1).any(|dx| {
+                    let (x, y) = (cx + dx, cy + dy);
+                    x >= 0 && y >= 0 && (x as usize) < cols && (y as usize) < rows && !marked[y as usize * cols + x as usize]
+                })
+            })
+        };
+        let interior: Vec<usize> = (0..marked.len()).filter(|&i| marked[i] && !is_edge(i)).collect();
+        let interior_area: f64 = interior.iter().map(|&i| cell_area(i)).sum();
+        let interior_count: usize = interior.iter().map(|&i| count[i]).sum();
+        let total_cells = marked.len();
+        if marked.iter().filter(|&&m| m).count() * 10 >= total_cells * 9 || interior_count == 0 {
+            return Region::whole_frame(width, height);
+        }
+        let per_px = interior_count as f64 / interior_area;
+        let edge_area: f64 = (0..marked.len()).filter(|&i| marked[i] && is_edge(i)).map(|i| (count[i] as f64 / per_px).min(cell_area(i))).sum();
+        let mut perimeter = 0.0;
+        for cy in 0..rows {
+            for cx in 0..cols {
+                if !marked[cy * cols + cx] {
+                    continue;
+                }
+                let nb = [(cx as isize - 1, cy as isize), (cx as isize + 1, cy as isize), (cx as isize, cy as isize - 1), (cx as isize, cy as isize + 1)];
+                for (x, y) in nb {
+                    let outside_frame = x < 0 || y < 0 || x as usize >= cols || y as usize >= rows;
+                    if outside_frame || !marked[y as usize * cols + x as usize] {
+                        perimeter += cell;
+                    }
+                }
+            }
+        }
+        Region { method: RegionMethod::Dots, area_px: interior_area + edge_area, perimeter_px: perimeter, inside: Inside::Cells { cell, cols, marked } }
+    }
+}
+
+/// Marks unmarked cells that cannot be reached from the frame's border without crossing
+/// marked cells.
+fn fill_holes(marked: &mut [bool], cols: usize, rows: usize) {
+    let mut outside = vec![false; cols * rows];
+    let mut stack: Vec<usize> = (0..cols * rows).filter(|&i| {
+        let (x, y) = (i % cols, i / cols);
+        (x == 0 || y == 0 || x == cols - 1 || y == rows - 1) && !marked[i]
+    }).collect();
+    for &i in &stack {
+        outside[i] = true;
+    }
+    while let Some(i) = stack.pop() {
+        let (x, y) = (i % cols, i / cols);
+        let mut visit = |j: usize| {
+            if !marked[j] && !outside[j] {
+                outside[j] = true;
+                stack.push(j);
+            }
+        };
+        if x > 0 { visit(i - 1) }
+        if x + 1 < cols { visit(i + 1) }
+        if y > 0 { visit(i - cols) }
+        if y + 1 < rows { visit(i + cols) }
+    }
+    for i in 0..marked.len() {
+        if !outside[i] {
+            marked[i] = true;
+        }
+    }
+}
+
+fn point_in_polygon(p: &[[f64; 2]], x: f64, y: f64) -> bool {
+    let mut inside = false;
+    let mut j = p.len() - 1;
+    for i in 0..p.len() {
+        let (xi, yi, xj, yj) = (p[i][0], p[i][1], p[j][0], p[j][1]);
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+fn shoelace(p: &[[f64; 2]]) -> f64 {
+    if p.len() < 3 {
+        return 0.0;
+    }
+    0.5 * p.iter().zip(p.iter().cycle().skip(1)).map(|(a, b)| a[0] * b[1] - b[0] * a[1]).sum::<f64>()
+}
+
+/// Sutherland-Hodgman clip of a polygon to the frame [-0.5, w-0.5] x [-0.5, h-0.5].
+fn clip_to_frame(p: &[[f64; 2]], w: f64, h: f64) -> Vec<[f64; 2]> {
+    let edges: [(usize, f64, bool); 4] = [(0, -0.5, true), (0, w - 0.5, false), (1, -0.5, true), (1, h - 0.5, false)];
+    let mut poly = p.to_vec();
+    for (axis, bound, keep_above) in edges {
+        if poly.is_empty() {
+            break;
+        }
+        let inside = |q: &[f64; 2]| if keep_above { q[axis] >= bound } else { q[axis] <= bound };
+        let mut out = Vec::new();
+        for i in 0..poly.len() {
+            let (a, b) = (poly[i], poly[(i + 1) % poly.len()]);
+            let (ia, ib) = (inside(&a), inside(&b));
+            if ia {
+                out.push(a);
+            }
+            if ia != ib {
+                let t = (bound - a[axis]) / (b[axis] - a[axis]);
+                out.push([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]);
+            }
+        }
+        poly = out;
+    }
+    poly
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polygon_area_is_clipped_to_the_frame() {
+        let roi = Roi::parse_polygon("[[-10,-10],[49.5,-10],[49.5,200],[-10,200]]", "r.json").unwrap();
+        let r = Region::from_roi(&roi, 100, 80).unwrap();
+        assert!((r.area_px - 50.0 * 80.0).abs() < 1e-6, "{}", r.area_px);
+        assert!(r.contains(10.0, 10.0) && !r.contains(60.0, 10.0));
+        assert!(Roi::parse_polygon("{\"polygon\": [[0,0],[1,1]]}", "r.json").is_err());
+        assert!(Roi::parse_polygon("nonsense", "r.json").unwrap_err().to_string().contains("r.json"));
+    }
+
+    #[test]
+    fn dots_on_half_the_frame_give_half_the_area() {
+        let mut pts = Vec::new();
+        for y in 0..40 {
+            for x in 0..20 {
+                pts.push((x as f64 * 10.0 + 5.0, y as f64 * 10.0 + 5.0));
+            }
+        }
+        let r = Region::from_dots(&pts, 10.0, 400, 400);
+        assert_eq!(r.method, RegionMethod::Dots);
+        assert!((r.area_px / 80_000.0 - 1.0).abs() < 0.05, "{}", r.area_px);
+        let everywhere: Vec<_> = (0..1600).map(|i| ((i % 40) as f64 * 10.0 + 5.0, (i / 40) as f64 * 10.0 + 5.0)).collect();
+        assert_eq!(Region::from_dots(&everywhere, 10.0, 400, 400).method, RegionMethod::WholeFrame);
+    }
+}

@@ -1,0 +1,163 @@
+//! Scale: how many pixels make a millimetre, and how much the camera itself blurs. Taken from
+//! the caller, else from a device profile matched on the EXIF camera make and model, else
+//! unknown, in which case lengths are reported as null, never guessed.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::photo::ImageInfo;
+
+/// Where the scale came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleSource {
+    Caller,
+    DeviceProfile,
+    None,
+}
+
+/// The resolved scale of one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scale {
+    /// Pixels per millimetre; null when unknown.
+    pub px_per_mm: Option<f64>,
+    pub source: ScaleSource,
+    /// The camera's own blur as a Gaussian sigma in um, when known; it is removed from spread.
+    pub camera_blur_um: Option<f64>,
+}
+
+impl Scale {
+    /// Millimetres per pixel, when the scale is known.
+    pub fn mm_per_px(&self) -> Option<f64> {
+        self.px_per_mm.map(|s| 1.0 / s)
+    }
+}
+
+/// One calibrated device: a camera (matched on EXIF make and model) at its standard set-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceProfile {
+    /// EXIF make, matched case-insensitively, ignoring surrounding spaces.
+    pub make: String,
+    /// EXIF model, matched the same way.
+    pub model: String,
+    /// Pixels per millimetre at the device's standard distance.
+    pub px_per_mm: f64,
+    /// The camera's blur (Gaussian sigma) in um, if it was calibrated.
+    #[serde(default)]
+    pub blur_um: Option<f64>,
+}
+
+/// A set of device profiles, read from TOML (`[[device]]` tables) or JSON (`{"device": [...]}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceProfiles {
+    #[serde(default)]
+    pub device: Vec<DeviceProfile>,
+}
+
+impl DeviceProfiles {
+    /// Reads a profile file; `.json` is read as JSON, anything else as TOML.
+    pub fn load(path: &Path) -> Result<Self> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
+        let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        Self::parse(&text, json, &name)
+    }
+
+    /// Parses profile text (JSON or TOML) and checks every entry.
+    pub fn parse(text: &str, json: bool, name: &str) -> Result<Self> {
+        let profiles: DeviceProfiles = if json {
+            serde_json::from_str(text).map_err(|e| Error::input_file(name, format!("not a valid device profile: {e}")))?
+        } else {
+            toml::from_str(text).map_err(|e| Error::input_file(name, format!("not a valid device profile: {e}")))?
+        };
+        for d in &profiles.device {
+            if !(d.px_per_mm.is_finite() && d.px_per_mm > 0.0) {
+                return Err(Error::input_file(name, format!("device {} {}: px_per_mm must be a positive number", d.make, d.model)));
+            }
+            if d.blur_um.is_some_and(|b| !(b.is_finite() && b >= 0.0)) {
+                return Err(Error::input_file(name, format!("device {} {}: blur_um must be zero or positive", d.make, d.model)));
+            }
+        }
+        Ok(profiles)
+    }
+
+    /// The profile of the camera that took this photo, if any.
+    pub fn find(&self, make: &str, model: &str) -> Option<&DeviceProfile> {
+        let norm = |s: &str| s.trim().to_lowercase();
+        self.device.iter().find(|d| norm(&d.make) == norm(make) && norm(&d.model) == norm(model))
+    }
+}
+
+/// Decides the scale of a photo; the warnings say what is missing.
+pub fn resolve(
+    info: &ImageInfo,
+    px_per_mm: Option<f64>,
+    camera_blur_um: Option<f64>,
+    profiles: Option<&DeviceProfiles>,
+    warnings: &mut Vec<String>,
+) -> Scale {
+    let profile = match (profiles, &info.camera_make, &info.camera_model) {
+        (Some(p), Some(make), Some(model)) => p.find(make, model),
+        _ => None,
+    };
+    let scale = match (px_per_mm, profile) {
+        (Some(s), _) => Scale { px_per_mm: Some(s), source: ScaleSource::Caller, camera_blur_um: camera_blur_um.or(profile.and_then(|p| p.blur_um)) },
+        (None, Some(p)) => Scale { px_per_mm: Some(p.px_per_mm), source: ScaleSource::DeviceProfile, camera_blur_um: camera_blur_um.or(p.blur_um) },
+        (None, None) => {
+            warnings.push(
+                "no scale: give px_per_mm or a device profile for this camera; lengths, areas, ink and density are null".into(),
+            );
+            Scale { px_per_mm: None, source: ScaleSource::None, camera_blur_um }
+        }
+    };
+    if scale.px_per_mm.is_some() && scale.camera_blur_um.is_none() {
+        warnings.push("camera blur unknown: spread_um includes the camera's own blur (give camera_blur_um or a device profile with blur_um)".into());
+    }
+    scale
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(make: Option<&str>, model: Option<&str>) -> ImageInfo {
+        ImageInfo {
+            source: "p.jpg".into(),
+            format: "jpeg".into(),
+            width: 100,
+            height: 100,
+            bit_depth: 8,
+            colour_type: "rgb8".into(),
+            orientation: 1,
+            captured_at: None,
+            camera_make: make.map(Into::into),
+            camera_model: model.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn caller_then_profile_then_none() {
+        let toml = "[[device]]\nmake = \"Canon\"\nmodel = \"Canon EOS 40D\"\npx_per_mm = 42.5\nblur_um = 9.0\n";
+        let p = DeviceProfiles::parse(toml, false, "d.toml").unwrap();
+        let json = r#"{"device": [{"make": "Canon", "model": "Canon EOS 40D", "px_per_mm": 42.5, "blur_um": 9.0}]}"#;
+        assert_eq!(DeviceProfiles::parse(json, true, "d.json").unwrap(), p);
+        let mut w = Vec::new();
+        let s = resolve(&info(Some(" canon "), Some("CANON EOS 40D")), None, None, Some(&p), &mut w);
+        assert_eq!((s.px_per_mm, s.source, s.camera_blur_um), (Some(42.5), ScaleSource::DeviceProfile, Some(9.0)));
+        assert!(w.is_empty());
+        let s = resolve(&info(Some("Canon"), Some("Canon EOS 40D")), Some(30.0), None, Some(&p), &mut w);
+        assert_eq!((s.px_per_mm, s.source), (Some(30.0), ScaleSource::Caller));
+        let s = resolve(&info(None, None), None, None, Some(&p), &mut w);
+        assert_eq!((s.px_per_mm, s.source), (None, ScaleSource::None));
+        assert!(w.iter().any(|w| w.contains("no scale")));
+    }
+
+    #[test]
+    fn bad_profiles_are_refused_with_the_file_name() {
+        let e = DeviceProfiles::parse("[[device]]\nmake='a'\nmodel='b'\npx_per_mm=-1\n", false, "bad.toml").unwrap_err();
+        assert!(e.to_string().starts_with("bad.toml: "), "{e}");
+        assert!(DeviceProfiles::parse("{", true, "bad.json").is_err());
+    }
+}

@@ -1,0 +1,229 @@
+//! Summary of one photo: count and density in the treated region, distributions of every
+//! per-dot measure, nearest-neighbour spacing with the Clark-Evans ratio, coverage and the
+//! photo's quality.
+
+use serde::{Deserialize, Serialize};
+
+use crate::measure::{Dot, Rejections};
+use crate::plane::quantile;
+use crate::region::{Region, RegionMethod};
+
+/// Median and 10th/90th percentiles of one measure over the dots of the region.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    pub median: f64,
+    pub p10: f64,
+    pub p90: f64,
+}
+
+impl Distribution {
+    /// None for no values.
+    pub fn of(mut v: Vec<f64>) -> Option<Distribution> {
+        v.retain(|x| x.is_finite());
+        if v.is_empty() {
+            return None;
+        }
+        Some(Distribution { median: quantile(&mut v, 0.5), p10: quantile(&mut v, 0.1), p90: quantile(&mut v, 0.9) })
+    }
+}
+
+/// Distributions of the per-dot measures (null where there is no scale or no dot).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distributions {
+    pub diameter_um: Option<Distribution>,
+    pub spread_um: Option<Distribution>,
+    pub fwhm_um: Option<Distribution>,
+    pub peak_od: Option<Distribution>,
+    pub ink: Option<Distribution>,
+    pub delta_e: Option<Distribution>,
+}
+
+/// The treated region the density refers to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionSummary {
+    pub method: RegionMethod,
+    pub area_cm2: Option<f64>,
+    pub area_px: f64,
+}
+
+/// Nearest-neighbour spacing of the dots in the region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spacing {
+    pub nn_median_mm: Option<f64>,
+    pub nn_p10_mm: Option<f64>,
+    pub nn_p90_mm: Option<f64>,
+    pub nn_median_px: Option<f64>,
+    /// Mean NN distance over its expectation for a random pattern of the same density, with
+    /// Donnelly's edge correction: 1 random, above 1 regular, below 1 clustered.
+    pub clark_evans: Option<f64>,
+}
+
+/// How good the photo is for measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    /// Robust standard deviation of the OD of skin pixels (sensor noise plus skin texture).
+    pub noise_od: f64,
+    /// Share of pixels with a channel at the bottom or top of its range.
+    pub clipped_fraction: f64,
+    /// Blur of the sharpest dots (10th percentile of the observed Gaussian sigma, px): an
+    /// upper bound of the camera's blur. Large values mean the photo is out of focus.
+    pub focus_blur_px: Option<f64>,
+    /// The same in um.
+    pub focus_blur_um: Option<f64>,
+    /// Median signal-to-noise ratio of the dots.
+    pub snr_median: Option<f64>,
+}
+
+/// Summary of one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Dots inside the treated region.
+    pub dot_count: usize,
+    /// Dots per cm^2 inside the treated region (null without a scale).
+    pub density_per_cm2: Option<f64>,
+    pub region: RegionSummary,
+    pub distributions: Distributions,
+    pub spacing: Spacing,
+    /// Share of the region under the dots' deposits (sum of disc areas over region area).
+    pub coverage: Option<f64>,
+    pub quality: Quality,
+    /// Candidates that were not counted as dots, by reason.
+    pub rejected: Rejections,
+}
+
+/// Figures about the photo that the summary passes through.
+pub struct PhotoFigures {
+    pub noise_od: f64,
+    pub clipped_fraction: f64,
+    /// Observed blur sigma of each dot, px (same order as the dots).
+    pub dot_blur_px: Vec<f64>,
+}
+
+/// Summarises the dots of a photo within `region`; `px_per_mm` None means no physical units.
+pub fn summarise(dots: &[Dot], region: &Region, px_per_mm: Option<f64>, figures: PhotoFigures, rejected: Rejections, warnings: &mut Vec<String>) -> Summary {
+    let inside: Vec<&Dot> = dots.iter().filter(|d| region.contains(d.x, d.y)).collect();
+    let mm_per_px = px_per_mm.map(|s| 1.0 / s);
+    let area_cm2 = mm_per_px.map(|m| region.area_px * m * m / 100.0);
+    let dist = |f: &dyn Fn(&Dot) -> Option<f64>| Distribution::of(inside.iter().filter_map(|d| f(d)).collect());
+    let nn = nearest_neighbour_px(&inside.iter().map(|d| (d.x, d.y)).collect::<Vec<_>>());
+    let mut nn_sorted = nn.clone();
+    let nn_median_px = (!nn.is_empty()).then(|| quantile(&mut nn_sorted, 0.5));
+    let clark_evans = (inside.len() >= 10).then(|| {
+        let n = inside.len() as f64;
+        let mean = nn.iter().sum::<f64>() / n;
+        let expected = 0.5 * (region.area_px / n).sqrt() + (0.0514 + 0.041 / n.sqrt()) * region.perimeter_px / n;
+        mean / expected
+    });
+    let coverage = (region.area_px > 0.0).then(|| inside.iter().map(|d| std::f64::consts::PI * (d.diameter_px / 2.0).powi(2)).sum::<f64>() / region.area_px);
+    let mut blur = figures.dot_blur_px.clone();
+    let focus_blur_px = (!blur.is_empty()).then(|| quantile(&mut blur, 0.1));
+    let snr_median = Distribution::of(inside.iter().map(|d| d.snr).collect()).map(|d| d.median);
+    if figures.clipped_fraction > 0.02 {
+        warnings.push(format!("{:.1} % of pixels are clipped (over- or under-exposed); dots there are not measured reliably", 100.0 * figures.clipped_fraction));
+    }
+    if let (Some(b), Some(m)) = (focus_blur_px, mm_per_px)
+        && b * m * 1000.0 > 40.0
+    {
+        warnings.push(format!("the photo looks out of focus: even the sharpest dots are blurred by {:.0} um", b * m * 1000.0));
+    }
+    if snr_median.is_some_and(|s| s < 10.0) {
+        warnings.push("the dots are faint against the noise (median SNR below 10); measures are uncertain".into());
+    }
+    if inside.is_empty() {
+        warnings.push("no pigment dots were found".into());
+    }
+    if region.method == RegionMethod::WholeFrame && !inside.is_empty() {
+        warnings.push("no treated region given: density refers to the whole frame".into());
+    }
+    Summary {
+        dot_count: inside.len(),
+        density_per_cm2: area_cm2.map(|a| inside.len() as f64 / a),
+        region: RegionSummary { method: region.method, area_cm2, area_px: region.area_px },
+        distributions: Distributions {
+            diameter_um: dist(&|d| d.diameter_um),
+            spread_um: dist(&|d| d.spread_um),
+            fwhm_um: dist(&|d| d.fwhm_um),
+            peak_od: dist(&|d| Some(d.peak_od)),
+            ink: dist(&|d| d.ink),
+            delta_e: dist(&|d| Some(d.delta_e)),
+        },
+        spacing: Spacing {
+            nn_median_mm: nn_median_px.zip(mm_per_px).map(|(n, m)| n * m),
+            nn_p10_mm: (!nn.is_empty()).then(|| quantile(&mut nn_sorted, 0.1)).zip(mm_per_px).map(|(n, m)| n * m),
+            nn_p90_mm: (!nn.is_empty()).then(|| quantile(&mut nn_sorted, 0.9)).zip(mm_per_px).map(|(n, m)| n * m),
+            nn_median_px,
+            clark_evans,
+        },
+        coverage,
+        quality: Quality {
+            noise_od: figures.noise_od,
+            clipped_fraction: figures.clipped_fraction,
+            focus_blur_px,
+            focus_blur_um: focus_blur_px.zip(mm_per_px).map(|(b, m)| b * m * 1000.0),
+            snr_median,
+        },
+        rejected,
+    }
+}
+
+/// Distance from each point to its nearest other point, px (grid search).
+pub fn nearest_neighbour_px(p: &[(f64, f64)]) -> Vec<f64> {
+    if p.len() < 2 {
+        return Vec::new();
+    }
+    let (minx, maxx) = p.iter().fold((f64::MAX, f64::MIN), |(a, b), q| (a.min(q.0), b.max(q.0)));
+    let (miny, maxy) = p.iter().fold((f64::MAX, f64::MIN), |(a, b), q| (a.min(q.1), b.max(q.1)));
+    let cell = (((maxx - minx + 1.0) * (maxy - miny + 1.0)) / p.len() as f64).sqrt().max(1.0);
+    let mut grid: std::collections::HashMap<(i64, i64), Vec<usize>> = Default::default();
+    let key = |q: &(f64, f64)| (((q.0 - minx) / cell) as i64, ((q.1 - miny) / cell) as i64);
+    for (i, q) in p.iter().enumerate() {
+        grid.entry(key(q)).or_default().push(i);
+    }
+    p.iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let (gx, gy) = key(q);
+            let mut best = f64::MAX;
+            let mut ring = 0i64;
+            // Search rings of cells until the nearest found is closer than the next ring.
+            loop {
+                for dy in -ring..=ring {
+                    for dx in -ring..=ring {
+                        if dx.abs() != ring && dy.abs() != ring {
+                            continue;
+                        }
+                        for &j in grid.get(&(gx + dx, gy + dy)).map(Vec::as_slice).unwrap_or(&[]) {
+                            if j != i {
+                                best = best.min((q.0 - p[j].0).hypot(q.1 - p[j].1));
+                            }
+                        }
+                    }
+                }
+                if best <= ring as f64 * cell {
+                    break best;
+                }
+                ring += 1;
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_neighbours_of_a_lattice() {
+        let p: Vec<_> = (0..100).map(|i| ((i % 10) as f64 * 7.0, (i / 10) as f64 * 7.0)).collect();
+        assert!(nearest_neighbour_px(&p).iter().all(|&d| (d - 7.0).abs() < 1e-9));
+        let two = nearest_neighbour_px(&[(0.0, 0.0), (300.0, 400.0)]);
+        assert_eq!(two, vec![500.0, 500.0]);
+    }
+
+    #[test]
+    fn distribution_percentiles() {
+        let d = Distribution::of((1..=101).map(|v| v as f64).collect()).unwrap();
+        assert_eq!((d.p10, d.median, d.p90), (11.0, 51.0, 91.0));
+        assert!(Distribution::of(vec![f64::NAN]).is_none());
+    }
+}
