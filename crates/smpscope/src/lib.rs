@@ -18,6 +18,7 @@ pub mod colour;
 pub mod detect;
 pub mod error;
 pub mod measure;
+pub mod overlay;
 pub mod photo;
 pub mod plane;
 pub mod region;
