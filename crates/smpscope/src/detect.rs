@@ -38,6 +38,8 @@ pub struct Candidate {
     pub radius_px: f64,
     /// Response in noise standard deviations.
     pub strength: f64,
+    /// Scale-normalised LoG response (OD units), which selects the scale.
+    pub response: f64,
 }
 
 /// The detection is done at about this many pixels per mm (or the photo's own, if coarser):
@@ -57,65 +59,94 @@ pub fn find_candidates(od: &Plane, px_per_mm: f64, p: &DetectParams) -> Vec<Cand
 /// Finds candidates after downsampling by `factor`, over LoG sigmas `sigma_min..sigma_max` in
 /// downsampled pixels (the smallest is kept at 0.5 px or more).
 pub fn find_candidates_px(od: &Plane, factor: usize, sigma_min: f64, sigma_max: f64, p: &DetectParams) -> Vec<Candidate> {
-    let small = od.downsample(factor);
+    let base = od.downsample(factor);
     let sigma_min = sigma_min.max(0.5);
     let sigma_max = sigma_max.max(sigma_min * 1.5);
-    let ratio = 2f64.powf(0.5);
+    let ratio = 2f64.sqrt();
     let n = ((sigma_max / sigma_min).ln() / ratio.ln()).ceil() as usize + 1;
-    let sigmas: Vec<f64> = (0..n).map(|k| sigma_min * ratio.powi(k as i32)).collect();
-    let levels: Vec<Level> = sigmas.par_iter().map(|&s| Level::new(&small, s as f32)).collect();
-
-    let (w, h) = (small.width, small.height);
+    let levels = pyramid(&base, (0..n).map(|k| sigma_min * ratio.powi(k as i32)));
     let mut found: Vec<Candidate> = (0..levels.len())
         .into_par_iter()
         .flat_map_iter(|k| {
             let lv = &levels[k];
-            let below = k.checked_sub(1).map(|i| &levels[i]);
-            let above = levels.get(k + 1);
+            let neighbours: Vec<&Level> = [k.checked_sub(1), Some(k + 1)].into_iter().flatten().filter_map(|i| levels.get(i)).collect();
+            let (w, h) = (lv.log.width, lv.log.height);
             let mut out = Vec::new();
             for y in 1..h.saturating_sub(1) {
                 for x in 1..w.saturating_sub(1) {
                     let v = lv.log.at(x, y);
-                    if (v as f64) < p.threshold_sigma * lv.noise as f64 || !lv.is_spatial_max(x, y, v) {
+                    if (v as f64) < p.threshold_sigma * lv.noise as f64 || !lv.is_spatial_max(x, y, v) || lv.roundness(x, y) < p.min_roundness {
                         continue;
                     }
-                    if below.is_some_and(|b| b.neighbourhood_max(x, y) > v) || above.is_some_and(|a| a.neighbourhood_max(x, y) > v) {
-                        continue;
-                    }
-                    if lv.roundness(x, y) < p.min_roundness {
+                    // A maximum across scale too: the inner rim of a large flat dot peaks at a
+                    // small scale but grows into the dot's own response at larger ones.
+                    let (xb, yb) = ((x * lv.step) as f64 + 0.5 * (lv.step - 1) as f64, (y * lv.step) as f64 + 0.5 * (lv.step - 1) as f64);
+                    if neighbours.iter().any(|n| n.max_near(xb, yb) > v) {
                         continue;
                     }
                     let (dx, dy) = lv.subpixel(x, y);
+                    let step = (lv.step * factor) as f64;
                     out.push(Candidate {
-                        x: (x as f64 + dx + 0.5) * factor as f64 - 0.5,
-                        y: (y as f64 + dy + 0.5) * factor as f64 - 0.5,
-                        radius_px: lv.sigma as f64 * 2f64.sqrt() * factor as f64,
+                        x: (x as f64 + dx + 0.5) * step - 0.5,
+                        y: (y as f64 + dy + 0.5) * step - 0.5,
+                        radius_px: lv.sigma_base * 2f64.sqrt() * factor as f64,
                         strength: v as f64 / lv.noise as f64,
+                        response: v as f64,
                     });
                 }
             }
             out
         })
         .collect();
+    // The strongest scale-normalised response among overlapping candidates picks the scale
+    // (Lindeberg's scale selection).
     prune_overlapping(&mut found);
     found
 }
 
+/// The scale space as a pyramid: each level is blurred incrementally from the previous one,
+/// and the image is halved whenever the blur reaches two of its pixels, so that every level
+/// costs a small kernel on an ever smaller image.
+fn pyramid(base: &Plane, sigmas: impl Iterator<Item = f64>) -> Vec<Level> {
+    let mut img = base.clone();
+    let mut step = 1usize;
+    // Blur already in `img`, as a variance in base pixels^2.
+    let mut var = 0.0f64;
+    let mut levels = Vec::new();
+    for s in sigmas {
+        if s / step as f64 >= 2.0 && img.width >= 8 && img.height >= 8 {
+            img = img.downsample(2);
+            // Averaging 2 samples adds a variance of 1/4 of the new pixel, i.e. step^2 base px^2.
+            var += (step * step) as f64;
+            step *= 2;
+        }
+        let extra = (s * s - var).max(0.0).sqrt() / step as f64;
+        if extra > 0.05 {
+            img = img.gaussian_blur(extra as f32);
+        }
+        var = var.max(s * s);
+        levels.push(Level::new(img.clone(), s, step));
+    }
+    levels
+}
+
 /// One scale of the scale space: the normalised LoG response (positive on dark blobs) and the
-/// blurred density it came from.
+/// blurred density it came from, sampled every `step` base pixels.
 struct Level {
-    sigma: f32,
+    /// Blur sigma in base pixels.
+    sigma_base: f64,
+    step: usize,
     blurred: Plane,
     log: Plane,
     noise: f32,
 }
 
 impl Level {
-    fn new(od: &Plane, sigma: f32) -> Level {
-        let blurred = od.gaussian_blur(sigma);
-        let (w, h) = (od.width, od.height);
+    fn new(blurred: Plane, sigma_base: f64, step: usize) -> Level {
+        let (w, h) = (blurred.width, blurred.height);
         let mut log = Plane::new(w, h);
-        let s2 = sigma * sigma;
+        let s = (sigma_base / step as f64) as f32;
+        let s2 = s * s;
         log.data.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
             for (x, o) in row.iter_mut().enumerate() {
                 let (xi, yi) = (x as isize, y as isize);
@@ -127,12 +158,24 @@ impl Level {
             }
         });
         // Robust standard deviation of the response over the frame: most of it is skin.
-        let step = ((w * h) / 200_000).max(1);
-        let mut sample: Vec<f32> = log.data.iter().step_by(step).copied().collect();
+        let step_s = ((w * h) / 100_000).max(1);
+        let mut sample: Vec<f32> = log.data.iter().step_by(step_s).copied().collect();
         let med = median(&mut sample);
         let mut dev: Vec<f32> = sample.iter().map(|v| (v - med).abs()).collect();
         let noise = (1.4826 * median(&mut dev)).max(1e-6);
-        Level { sigma, blurred, log, noise }
+        Level { sigma_base, step, blurred, log, noise }
+    }
+
+    /// Largest response in the 3x3 neighbourhood of base-pixel position (xb, yb).
+    fn max_near(&self, xb: f64, yb: f64) -> f32 {
+        let (x, y) = (((xb + 0.5) / self.step as f64 - 0.5).round() as isize, ((yb + 0.5) / self.step as f64 - 0.5).round() as isize);
+        let mut m = f32::MIN;
+        for dy in -1..=1 {
+            for dx in -1..=1 {
+                m = m.max(self.log.at_clamped(x + dx, y + dy));
+            }
+        }
+        m
     }
 
     fn is_spatial_max(&self, x: usize, y: usize, v: f32) -> bool {
@@ -148,16 +191,6 @@ impl Level {
             }
         }
         true
-    }
-
-    fn neighbourhood_max(&self, x: usize, y: usize) -> f32 {
-        let mut m = f32::MIN;
-        for dy in -1isize..=1 {
-            for dx in -1isize..=1 {
-                m = m.max(self.log.at_clamped(x as isize + dx, y as isize + dy));
-            }
-        }
-        m
     }
 
     /// Ratio of the Hessian eigenvalues of the blurred density (small / large magnitude).
@@ -189,7 +222,7 @@ impl Level {
 /// neighbouring scales, or a plateau seen twice. Partly overlapping dots (layered sessions)
 /// overlap less and are both kept.
 fn prune_overlapping(c: &mut Vec<Candidate>) {
-    c.sort_by(|a, b| b.strength.total_cmp(&a.strength).then(a.y.total_cmp(&b.y)).then(a.x.total_cmp(&b.x)));
+    c.sort_by(|a, b| b.response.total_cmp(&a.response).then(a.y.total_cmp(&b.y)).then(a.x.total_cmp(&b.x)));
     let cell = c.iter().map(|d| d.radius_px).fold(1.0, f64::max) * 2.0;
     let mut grid: std::collections::HashMap<(i64, i64), Vec<usize>> = Default::default();
     let mut keep: Vec<Candidate> = Vec::with_capacity(c.len());

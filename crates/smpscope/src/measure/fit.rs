@@ -30,7 +30,7 @@ impl DotModel {
     /// The model's unit profile F at (x, y) (multiply by `amplitude` for OD).
     #[inline]
     pub fn shape(&self, x: f64, y: f64) -> f64 {
-        let r = (x - self.x).hypot(y - self.y);
+        let r = ((x - self.x).powi(2) + (y - self.y).powi(2)).sqrt();
         profile::value(r / self.sigma, self.radius / self.sigma)
     }
 }
@@ -69,7 +69,9 @@ pub fn fit_group(samples: &[Sample], start: &[DotModel], offset: f64, noise: f64
     let mut h = vec![0.0; n * n];
     let mut g = vec![0.0; n];
     let mut jrow = vec![0.0; n];
-    for _ in 0..40 {
+    let mut iterations = 0;
+    for _ in 0..20 {
+        iterations += 1;
         h.iter_mut().for_each(|v| *v = 0.0);
         g.iter_mut().for_each(|v| *v = 0.0);
         for (s, &w) in samples.iter().zip(&weights) {
@@ -114,12 +116,16 @@ pub fn fit_group(samples: &[Sample], start: &[DotModel], offset: f64, noise: f64
                 weights = trial_w;
                 lambda = (lambda / 3.0).max(1e-9);
                 improved = true;
-                if rel < 1e-7 {
+                let moved = step.iter().take(k * PER_DOT).fold(0.0f64, |m, d| m.max(d.abs()));
+                if rel < 1e-5 || moved < 1e-3 {
                     converged = true;
                 }
                 break;
             }
             lambda *= 4.0;
+            if lambda > 1e8 {
+                break;
+            }
         }
         if !improved {
             converged = true;
@@ -128,6 +134,7 @@ pub fn fit_group(samples: &[Sample], start: &[DotModel], offset: f64, noise: f64
             break;
         }
     }
+    if std::env::var_os("SMPSCOPE_TRACE_FIT").is_some() { eprintln!("fit k={k} n={} it={iterations}", samples.len()); }
     let (dots, offset) = unpack(&p, k);
     GroupFit { dots, offset, weights, converged }
 }
@@ -169,14 +176,13 @@ fn model_and_jacobian(s: &Sample, p: &[f64], k: usize, j: &mut [f64]) -> f64 {
         let jq = &mut j[i * PER_DOT..(i + 1) * PER_DOT];
         let (x0, y0, a, rad, sig) = (q[0], q[1], q[2], q[3], q[4]);
         let (dx, dy) = (s.x - x0, s.y - y0);
-        let r = dx.hypot(dy);
+        let r = (dx * dx + dy * dy).sqrt();
         let (u, v) = (r / sig, rad / sig);
         if u > v + 9.0 {
             jq.iter_mut().for_each(|x| *x = 0.0);
             continue;
         }
-        let f = profile::value(u, v);
-        let (fu, fv) = profile::gradient(u, v);
+        let (f, fu, fv) = profile::value_and_gradient(u, v);
         m += a * f;
         let dr = if r > 1e-9 { a * fu / sig / r } else { 0.0 };
         jq[0] = -dr * dx;
@@ -192,7 +198,7 @@ fn model(s: &Sample, p: &[f64], k: usize) -> f64 {
     let mut m = p[k * PER_DOT];
     for i in 0..k {
         let q = &p[i * PER_DOT..(i + 1) * PER_DOT];
-        let r = (s.x - q[0]).hypot(s.y - q[1]);
+        let r = ((s.x - q[0]).powi(2) + (s.y - q[1]).powi(2)).sqrt();
         let u = r / q[4];
         let v = q[3] / q[4];
         if u <= v + 9.0 {

@@ -150,8 +150,10 @@ enum Reject {
     Fit,
 }
 
+/// Reach of a candidate's fit window: its apparent radius, the blur's tail and a margin of
+/// skin for the residual background.
 fn window_radius(c: &Candidate) -> f64 {
-    2.2 * c.radius_px + 3.0
+    1.7 * c.radius_px + 2.5
 }
 
 /// Groups candidates whose fit windows overlap enough for their tails to meet.
@@ -215,7 +217,19 @@ fn window_samples(inp: &Inputs, members: &[&Candidate]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Highest optical density within a pixel of the candidate's centre.
+fn local_peak(od: &Plane, c: &Candidate) -> f64 {
+    let (x, y) = (c.x.round() as isize, c.y.round() as isize);
+    (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))).map(|(dx, dy)| od.at_clamped(x + dx, y + dy) as f64).fold(f64::MIN, f64::max)
+}
+
 fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasureParams) -> Vec<Result<Dot, Reject>> {
+    // Candidates far too faint to pass are not worth a fit (noise maxima, pores).
+    let (faint, group): (Vec<usize>, Vec<usize>) = group.iter().partition(|&&i| local_peak(inp.od, &all[i]) < 0.5 * p.min_peak_od);
+    let mut out: Vec<Result<Dot, Reject>> = faint.iter().map(|_| Err(Reject::Faint)).collect();
+    if group.is_empty() {
+        return out;
+    }
     let members: Vec<&Candidate> = group.iter().map(|&i| &all[i]).collect();
     let pixels = window_samples(inp, &members);
     let samples: Vec<Sample> = pixels.iter().map(|&(x, y)| Sample { x: x as f64, y: y as f64, od: inp.od.at(x, y) as f64 }).collect();
@@ -241,7 +255,8 @@ fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasurePa
         members.iter().map(|c| Bounds { min_sigma, max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
     let fit = fit_group(&samples, &starts, offset, inp.noise, &bounds);
     let colour = channel_amplitudes(inp, &pixels, &samples, &fit);
-    fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &samples, &fit, i, colour[i], d, p)).collect()
+    out.extend(fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &samples, &fit, i, colour[i], d, p)));
+    out
 }
 
 /// Per-channel plateau OD of each dot: with the fitted shapes fixed, the channel densities

@@ -44,27 +44,23 @@ pub fn i1e(x: f64) -> f64 {
     }
 }
 
-fn table() -> &'static [f32] {
-    static T: OnceLock<Vec<f32>> = OnceLock::new();
+/// F and its two partial derivatives on the (u, v) grid, interleaved for cache locality.
+fn table() -> &'static [[f32; 3]] {
+    static T: OnceLock<Vec<[f32; 3]>> = OnceLock::new();
     T.get_or_init(|| {
-        // For each u, integrate the density of the radius of an offset Gaussian over rho:
-        // f(rho) = rho exp(-(u - rho)^2 / 2) i0e(u rho), cumulatively, on a fine grid.
-        let fine = 10;
-        let h = STEP / fine as f64;
-        let mut t = vec![0f32; NU * NV];
+        let mut t = vec![[0f32; 3]; NU * NV];
         for iu in 0..NU {
             let u = iu as f64 * STEP;
-            let f = |rho: f64| rho * (-(u - rho) * (u - rho) / 2.0).exp() * i0e(u * rho);
+            // F(u, v) = integral over v of dF/dv (closed-form), by Simpson's rule per cell.
             let mut acc = 0.0;
-            let mut prev = f(0.0);
-            for iv in 1..NV {
-                for k in 0..fine {
-                    let rho = (iv - 1) as f64 * STEP + (k + 1) as f64 * h;
-                    let cur = f(rho);
-                    acc += 0.5 * h * (prev + cur);
-                    prev = cur;
+            for iv in 0..NV {
+                let v = iv as f64 * STEP;
+                if iv > 0 {
+                    let dv = |v: f64| gradient(u, v).1;
+                    acc += STEP / 6.0 * (dv(v - STEP) + 4.0 * dv(v - 0.5 * STEP) + dv(v));
                 }
-                t[iu * NV + iv] = acc.min(1.0) as f32;
+                let (fu, fv) = gradient(u, v);
+                t[iu * NV + iv] = [acc.min(1.0) as f32, fu as f32, fv as f32];
             }
         }
         t
@@ -88,22 +84,31 @@ fn erfc(x: f64) -> f64 {
 }
 
 /// F(u, v): the disc-Gaussian profile at u = r/s for v = R/s, in 0..1.
+#[inline]
 pub fn value(u: f64, v: f64) -> f64 {
+    value_and_gradient(u, v).0
+}
+
+/// F(u, v) with its partial derivatives (dF/du, dF/dv), interpolated from the table.
+#[inline]
+pub fn value_and_gradient(u: f64, v: f64) -> (f64, f64, f64) {
     let u = u.max(0.0);
     let v = v.max(0.0);
     if v >= V_MAX - STEP {
         // A disc far wider than its blur: the edge is locally straight.
-        return phi(v - u);
+        let g = (-(v - u) * (v - u) / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        return (phi(v - u), -g, g);
     }
     if u >= U_MAX - STEP {
-        return 0.0;
+        return (0.0, 0.0, 0.0);
     }
     let t = table();
     let (fu, fv) = (u / STEP, v / STEP);
     let (iu, iv) = (fu as usize, fv as usize);
-    let (du, dv) = (fu - iu as f64, fv - iv as f64);
-    let g = |a: usize, b: usize| t[a * NV + b] as f64;
-    (1.0 - du) * ((1.0 - dv) * g(iu, iv) + dv * g(iu, iv + 1)) + du * ((1.0 - dv) * g(iu + 1, iv) + dv * g(iu + 1, iv + 1))
+    let (du, dv) = ((fu - iu as f64) as f32, (fv - iv as f64) as f32);
+    let (a, b, c, d) = (t[iu * NV + iv], t[iu * NV + iv + 1], t[(iu + 1) * NV + iv], t[(iu + 1) * NV + iv + 1]);
+    let lerp = |k: usize| ((1.0 - du) * ((1.0 - dv) * a[k] + dv * b[k]) + du * ((1.0 - dv) * c[k] + dv * d[k])) as f64;
+    (lerp(0), lerp(1), lerp(2))
 }
 
 /// Partial derivatives (dF/du, dF/dv) at (u, v), closed-form.
