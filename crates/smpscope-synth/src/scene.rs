@@ -281,7 +281,7 @@ impl SceneSpec {
             pores_per_cm2: r.random_range(20.0..=80.0),
             freckles: r.random_range(0..=5),
             moles: u32::from(r.random_bool(0.3)),
-            camera_blur_px: r.random_range(0.3..=1.5),
+            camera_blur_px: r.random_range(0.3..=1.1),
             noise_gain: log_uniform(r, 0.0002, 0.002),
             read_noise: r.random_range(0.001..=0.006),
             jpeg_quality,

@@ -25,7 +25,7 @@ pub struct DetectParams {
 
 impl Default for DetectParams {
     fn default() -> Self {
-        DetectParams { min_diameter_um: 40.0, max_diameter_um: 400.0, threshold_sigma: 6.0, min_roundness: 0.3 }
+        DetectParams { min_diameter_um: 40.0, max_diameter_um: 400.0, threshold_sigma: 5.0, min_roundness: 0.3 }
     }
 }
 

@@ -18,6 +18,9 @@ struct Args {
     /// First seed (default: fresh, from the clock; printed so a run can be repeated).
     #[arg(long)]
     seed: Option<u64>,
+    /// Print one line per photo too.
+    #[arg(long)]
+    verbose: bool,
     /// Photo size WxH in px.
     #[arg(long, default_value = "1000x750")]
     size: String,
@@ -38,7 +41,16 @@ fn main() {
     let results: Vec<_> = (first..first + args.count)
         .into_par_iter()
         .filter_map(|seed| match run_one(seed, w, h) {
-            Ok((_, truth, score)) => Some((truth, score)),
+            Ok((_, truth, score)) => {
+                if args.verbose {
+                    let c = &truth.conditions;
+                    eprintln!(
+                        "seed {seed}: skin {} {:.0}px/mm blur {:.2} fade {:.2} jpeg {:?} distr {} | truth {} det {} matched {} dens_err {:.3}",
+                        c.skin_type, c.px_per_mm, c.camera_blur_px, c.fade, c.jpeg_quality, c.distractors, score.truth_dots, score.detected, score.matched, score.density_rel_err
+                    );
+                }
+                Some((truth, score))
+            }
             Err(e) => {
                 eprintln!("seed {seed}: {e}");
                 None

@@ -1,44 +1,81 @@
 //! Least-squares fit of the dot model to the optical density around one dot, or jointly
-//! around a few dots that touch: OD(p) = b + sum_i A_i F(|p - c_i| / s_i, R_i / s_i).
-//! Levenberg-Marquardt with closed-form derivatives and Huber weights, so that a hair or a
-//! pore crossing the window pulls less than the dot itself.
+//! around a few dots that touch.
+//!
+//! The pigment's density is a sum of discs blurred by Gaussians: S(p) = sum_i A_i F_i(p). The
+//! camera and the pixels blur the light, not the density, so the model blurs the
+//! transmittance: OD(p) = b - log10((G * 10^-S)(p)), with G the camera's and the pixel's blur.
+//! Fitting in density with the blur moved into S would shrink dark dots (Jensen's
+//! inequality) and under-read their ink by 10-20 %. Levenberg-Marquardt with closed-form
+//! derivatives and Huber weights, so that a hair or pore crossing the window pulls less.
 
 use super::profile;
-
-/// One pixel of a fit window: position and optical density.
-#[derive(Debug, Clone, Copy)]
-pub struct Sample {
-    pub x: f64,
-    pub y: f64,
-    pub od: f64,
-}
+use crate::plane::gaussian_kernel;
 
 /// The model parameters of one dot, in pixels and OD.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DotModel {
     pub x: f64,
     pub y: f64,
-    /// Plateau optical density of the deposit (before blur).
+    /// Plateau optical density of the deposit.
     pub amplitude: f64,
     /// Deposit radius R, px.
     pub radius: f64,
-    /// Gaussian sigma of the observed profile (pigment, camera and pixel together), px.
+    /// Gaussian sigma of the pigment's spread, px.
     pub sigma: f64,
 }
 
 impl DotModel {
-    /// The model's unit profile F at (x, y) (multiply by `amplitude` for OD).
+    /// The pigment's unit profile at (x, y), with `extra` px of blur added in density (used
+    /// only to keep the sampled profile smooth; see `Blur`).
     #[inline]
-    pub fn shape(&self, x: f64, y: f64) -> f64 {
+    pub fn shape(&self, x: f64, y: f64, extra: f64) -> f64 {
+        let s = (self.sigma * self.sigma + extra * extra).sqrt();
         let r = ((x - self.x).powi(2) + (y - self.y).powi(2)).sqrt();
-        profile::value(r / self.sigma, self.radius / self.sigma)
+        profile::value(r / s, self.radius / s)
+    }
+}
+
+/// How the photo blurs: a little in density (so that a hard-edged dot sampled at pixel
+/// centres does not alias) and the rest in light.
+#[derive(Debug, Clone)]
+pub struct Blur {
+    /// Sigma added in density, px.
+    pub density_sigma: f64,
+    /// Separable kernel applied to the transmittance (empty: none).
+    pub light_kernel: Vec<f64>,
+}
+
+impl Blur {
+    /// Splits a total blur variance (camera and pixel, px^2) between density and light.
+    pub fn new(total_variance: f64) -> Blur {
+        let density_var = total_variance.min(0.25);
+        let light_var = total_variance - density_var;
+        let light_kernel = if light_var > 0.01 { gaussian_kernel(light_var.sqrt() as f32).into_iter().map(f64::from).collect() } else { Vec::new() };
+        Blur { density_sigma: density_var.sqrt(), light_kernel }
+    }
+}
+
+/// A rectangular window of the photo's optical density; `used` marks the pixels the fit
+/// weighs (the rest only carry the blur across the window's edge).
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub x0: usize,
+    pub y0: usize,
+    pub width: usize,
+    pub height: usize,
+    pub od: Vec<f64>,
+    pub used: Vec<bool>,
+}
+
+impl Window {
+    fn xy(&self, i: usize) -> (f64, f64) {
+        ((self.x0 + i % self.width) as f64, (self.y0 + i / self.width) as f64)
     }
 }
 
 /// Bounds that keep a fit physical and inside its window.
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
-    pub min_sigma: f64,
     pub max_size: f64,
     pub max_shift: f64,
 }
@@ -49,34 +86,57 @@ pub struct GroupFit {
     pub dots: Vec<DotModel>,
     /// Residual background offset of the window, OD.
     pub offset: f64,
-    /// Huber weight of each sample at the solution (1 = fully trusted).
+    /// Huber weight of each window pixel at the solution (0 for unused pixels).
     pub weights: Vec<f64>,
+    /// Model OD of each window pixel at the solution.
+    pub model: Vec<f64>,
+    /// Huber cost at the solution.
+    pub cost: f64,
     pub converged: bool,
 }
 
 const PER_DOT: usize = 5;
+const LN10: f64 = std::f64::consts::LN_10;
 
-/// Fits `start` jointly to `samples`. `noise` is the OD noise per pixel (for the Huber scale).
-pub fn fit_group(samples: &[Sample], start: &[DotModel], offset: f64, noise: f64, bounds: &[Bounds]) -> GroupFit {
+/// What the fit may change: everything, or only the amplitudes and the offset (used to
+/// measure each colour channel with the geometry fixed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Free {
+    All,
+    /// Everything but the spread (a photo's shared spread is being applied or sought).
+    AllButSpread,
+    AmplitudesOnly,
+}
+
+/// Fits `start` jointly to the window. `noise` is the OD noise per pixel (Huber scale).
+pub fn fit_group(win: &Window, start: &[DotModel], offset: f64, noise: f64, bounds: &[Bounds], blur: &Blur, free: Free) -> GroupFit {
     let k = start.len();
     let n = k * PER_DOT + 1;
+    let frozen = |a: usize| {
+        a < k * PER_DOT
+            && match free {
+                Free::All => false,
+                Free::AllButSpread => a % PER_DOT == 4,
+                Free::AmplitudesOnly => a % PER_DOT != 2,
+            }
+    };
     let mut p = pack(start, offset);
     let huber = 2.5 * noise.max(1e-4);
-    let mut weights = vec![1.0; samples.len()];
-    let mut cost = cost_of(samples, &p, k, &mut weights, huber);
+    let mut ev = Evaluation::new(win, n);
+    ev.run(win, &p, k, blur, true);
+    let mut weights = vec![0.0; win.od.len()];
+    let mut cost = ev.cost(win, huber, &mut weights);
     let mut lambda = 1e-3;
     let mut converged = false;
     let mut h = vec![0.0; n * n];
     let mut g = vec![0.0; n];
-    let mut jrow = vec![0.0; n];
-    let mut iterations = 0;
-    for _ in 0..20 {
-        iterations += 1;
+    for _ in 0..25 {
         h.iter_mut().for_each(|v| *v = 0.0);
         g.iter_mut().for_each(|v| *v = 0.0);
-        for (s, &w) in samples.iter().zip(&weights) {
-            let m = model_and_jacobian(s, &p, k, &mut jrow);
-            let r = s.od - m;
+        for i in (0..win.od.len()).filter(|&i| win.used[i]) {
+            let w = weights[i];
+            let r = win.od[i] - ev.model[i];
+            let jrow = &ev.jac[i * n..(i + 1) * n];
             for a in 0..n {
                 if jrow[a] == 0.0 {
                     continue;
@@ -91,8 +151,17 @@ pub fn fit_group(samples: &[Sample], start: &[DotModel], offset: f64, noise: f64
             for b in 0..a {
                 h[a * n + b] = h[b * n + a];
             }
+            if frozen(a) {
+                for b in 0..n {
+                    h[a * n + b] = 0.0;
+                    h[b * n + a] = 0.0;
+                }
+                h[a * n + a] = 1.0;
+                g[a] = 0.0;
+            }
         }
         let mut improved = false;
+        let mut trial_ev = Evaluation::new(win, 0);
         for _ in 0..8 {
             let mut damped = h.clone();
             for a in 0..n {
@@ -107,19 +176,18 @@ pub fn fit_group(samples: &[Sample], start: &[DotModel], offset: f64, noise: f64
                 trial[a] += step[a];
             }
             clamp(&mut trial, start, bounds);
+            trial_ev.run(win, &trial, k, blur, false);
             let mut trial_w = weights.clone();
-            let c = cost_of(samples, &trial, k, &mut trial_w, huber);
+            let c = trial_ev.cost(win, huber, &mut trial_w);
             if c < cost {
                 let rel = (cost - c) / cost.max(1e-30);
+                let moved = step.iter().take(k * PER_DOT).fold(0.0f64, |m, d| m.max(d.abs()));
                 p = trial;
                 cost = c;
                 weights = trial_w;
                 lambda = (lambda / 3.0).max(1e-9);
                 improved = true;
-                let moved = step.iter().take(k * PER_DOT).fold(0.0f64, |m, d| m.max(d.abs()));
-                if rel < 1e-5 || moved < 1e-3 {
-                    converged = true;
-                }
+                converged = rel < 1e-5 || moved < 1e-3;
                 break;
             }
             lambda *= 4.0;
@@ -127,16 +195,148 @@ pub fn fit_group(samples: &[Sample], start: &[DotModel], offset: f64, noise: f64
                 break;
             }
         }
-        if !improved {
+        if !improved || converged {
             converged = true;
-        }
-        if converged {
             break;
         }
+        ev.run(win, &p, k, blur, true);
     }
-    if std::env::var_os("SMPSCOPE_TRACE_FIT").is_some() { eprintln!("fit k={k} n={} it={iterations}", samples.len()); }
+    ev.run(win, &p, k, blur, false);
     let (dots, offset) = unpack(&p, k);
-    GroupFit { dots, offset, weights, converged }
+    GroupFit { dots, offset, weights, model: ev.model, cost, converged }
+}
+
+/// The model over a window and, on request, its Jacobian.
+struct Evaluation {
+    model: Vec<f64>,
+    jac: Vec<f64>,
+    trans: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+impl Evaluation {
+    fn new(win: &Window, n: usize) -> Self {
+        let m = win.od.len();
+        Evaluation { model: vec![0.0; m], jac: vec![0.0; m * n], trans: vec![0.0; m], scratch: vec![0.0; m] }
+    }
+
+    fn run(&mut self, win: &Window, p: &[f64], k: usize, blur: &Blur, jacobian: bool) {
+        let n = k * PER_DOT + 1;
+        let m = win.od.len();
+        if jacobian && self.jac.len() != m * n {
+            self.jac = vec![0.0; m * n];
+        }
+        let extra2 = blur.density_sigma * blur.density_sigma;
+        // Pigment density S, transmittance T = 10^-S and dT/dtheta at every window pixel.
+        for i in 0..m {
+            let (x, y) = win.xy(i);
+            let mut s = 0.0;
+            for d in 0..k {
+                let q = &p[d * PER_DOT..(d + 1) * PER_DOT];
+                let (dx, dy) = (x - q[0], y - q[1]);
+                let r = (dx * dx + dy * dy).sqrt();
+                let sig = (q[4] * q[4] + extra2).sqrt();
+                let (u, v) = (r / sig, q[3] / sig);
+                let jq = if jacobian { Some(&mut self.jac[i * n + d * PER_DOT..i * n + (d + 1) * PER_DOT]) } else { None };
+                if u > v + 9.0 {
+                    if let Some(jq) = jq {
+                        jq.iter_mut().for_each(|x| *x = 0.0);
+                    }
+                    continue;
+                }
+                let (f, fu, fv) = profile::value_and_gradient(u, v);
+                let a = q[2];
+                s += a * f;
+                if let Some(jq) = jq {
+                    let dr = if r > 1e-9 { a * fu / sig / r } else { 0.0 };
+                    jq[0] = -dr * dx;
+                    jq[1] = -dr * dy;
+                    jq[2] = f;
+                    jq[3] = a * fv / sig;
+                    // d sig / d sigma_pigment = sigma_pigment / sig.
+                    jq[4] = -a * (fu * u + fv * v) / sig * (q[4] / sig);
+                }
+            }
+            let t = 10f64.powf(-s);
+            self.trans[i] = t;
+            if jacobian {
+                for a in 0..k * PER_DOT {
+                    self.jac[i * n + a] *= -LN10 * t;
+                }
+            }
+        }
+        if !blur.light_kernel.is_empty() {
+            convolve(&mut self.trans, win.width, win.height, &blur.light_kernel, &mut self.scratch);
+            if jacobian {
+                let mut col = vec![0.0; m];
+                for a in 0..k * PER_DOT {
+                    for i in 0..m {
+                        col[i] = self.jac[i * n + a];
+                    }
+                    convolve(&mut col, win.width, win.height, &blur.light_kernel, &mut self.scratch);
+                    for i in 0..m {
+                        self.jac[i * n + a] = col[i];
+                    }
+                }
+            }
+        }
+        let b = p[k * PER_DOT];
+        for i in 0..m {
+            let t = self.trans[i].max(1e-12);
+            self.model[i] = b - t.log10();
+            if jacobian {
+                for a in 0..k * PER_DOT {
+                    self.jac[i * n + a] /= -LN10 * t;
+                }
+                self.jac[i * n + k * PER_DOT] = 1.0;
+            }
+        }
+    }
+
+    /// Huber cost over the used pixels; refreshes the weights.
+    fn cost(&self, win: &Window, huber: f64, weights: &mut [f64]) -> f64 {
+        let mut c = 0.0;
+        for i in 0..win.od.len() {
+            if !win.used[i] {
+                weights[i] = 0.0;
+                continue;
+            }
+            let r = (win.od[i] - self.model[i]).abs();
+            if r <= huber {
+                c += 0.5 * r * r;
+                weights[i] = 1.0;
+            } else {
+                c += huber * (r - 0.5 * huber);
+                weights[i] = huber / r;
+            }
+        }
+        c
+    }
+}
+
+/// Separable convolution in place with edges clamped.
+fn convolve(v: &mut [f64], w: usize, h: usize, kernel: &[f64], tmp: &mut [f64]) {
+    let r = (kernel.len() / 2) as isize;
+    for y in 0..h {
+        for x in 0..w {
+            let mut s = 0.0;
+            for (j, kv) in kernel.iter().enumerate() {
+                let xx = (x as isize + j as isize - r).clamp(0, w as isize - 1) as usize;
+                s += kv * v[y * w + xx];
+            }
+            tmp[y * w + x] = s;
+        }
+    }
+    for y in 0..h {
+        for x in 0..w {
+            let mut s = 0.0;
+            for (j, kv) in kernel.iter().enumerate() {
+                let yy = (y as isize + j as isize - r).clamp(0, h as isize - 1) as usize;
+                s += kv * tmp[yy * w + x];
+            }
+            v[y * w + x] = s;
+        }
+    }
 }
 
 fn pack(dots: &[DotModel], offset: f64) -> Vec<f64> {
@@ -160,72 +360,14 @@ fn clamp(p: &mut [f64], start: &[DotModel], bounds: &[Bounds]) {
         let q = &mut p[i * PER_DOT..(i + 1) * PER_DOT];
         q[0] = q[0].clamp(s.x - b.max_shift, s.x + b.max_shift);
         q[1] = q[1].clamp(s.y - b.max_shift, s.y + b.max_shift);
-        q[2] = q[2].clamp(1e-4, 8.0);
+        q[2] = q[2].clamp(-2.0, 8.0);
         q[3] = q[3].clamp(0.02, b.max_size);
-        q[4] = q[4].clamp(b.min_sigma, b.max_size);
+        q[4] = q[4].clamp(0.0, b.max_size);
     }
 }
 
-/// Model value at a sample and its derivatives with respect to every parameter.
-#[inline]
-fn model_and_jacobian(s: &Sample, p: &[f64], k: usize, j: &mut [f64]) -> f64 {
-    let mut m = p[k * PER_DOT];
-    j[k * PER_DOT] = 1.0;
-    for i in 0..k {
-        let q = &p[i * PER_DOT..(i + 1) * PER_DOT];
-        let jq = &mut j[i * PER_DOT..(i + 1) * PER_DOT];
-        let (x0, y0, a, rad, sig) = (q[0], q[1], q[2], q[3], q[4]);
-        let (dx, dy) = (s.x - x0, s.y - y0);
-        let r = (dx * dx + dy * dy).sqrt();
-        let (u, v) = (r / sig, rad / sig);
-        if u > v + 9.0 {
-            jq.iter_mut().for_each(|x| *x = 0.0);
-            continue;
-        }
-        let (f, fu, fv) = profile::value_and_gradient(u, v);
-        m += a * f;
-        let dr = if r > 1e-9 { a * fu / sig / r } else { 0.0 };
-        jq[0] = -dr * dx;
-        jq[1] = -dr * dy;
-        jq[2] = f;
-        jq[3] = a * fv / sig;
-        jq[4] = -a * (fu * u + fv * v) / sig;
-    }
-    m
-}
-
-fn model(s: &Sample, p: &[f64], k: usize) -> f64 {
-    let mut m = p[k * PER_DOT];
-    for i in 0..k {
-        let q = &p[i * PER_DOT..(i + 1) * PER_DOT];
-        let r = ((s.x - q[0]).powi(2) + (s.y - q[1]).powi(2)).sqrt();
-        let u = r / q[4];
-        let v = q[3] / q[4];
-        if u <= v + 9.0 {
-            m += q[2] * profile::value(u, v);
-        }
-    }
-    m
-}
-
-/// Huber cost; also refreshes the weights for the next iteration.
-fn cost_of(samples: &[Sample], p: &[f64], k: usize, weights: &mut [f64], huber: f64) -> f64 {
-    let mut c = 0.0;
-    for (s, w) in samples.iter().zip(weights.iter_mut()) {
-        let r = (s.od - model(s, p, k)).abs();
-        if r <= huber {
-            c += 0.5 * r * r;
-            *w = 1.0;
-        } else {
-            c += huber * (r - 0.5 * huber);
-            *w = huber / r;
-        }
-    }
-    c
-}
-
-/// Solves the symmetric system `a x = b` (n x n, row-major) by Gaussian elimination with
-/// partial pivoting; None when singular.
+/// Solves `a x = b` (n x n, row-major) by Gaussian elimination with partial pivoting; None
+/// when singular.
 pub fn solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
     let mut x = b.to_vec();
     for col in 0..n {
@@ -266,47 +408,59 @@ pub fn solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
 mod tests {
     use super::*;
 
-    fn render(dots: &[DotModel], offset: f64, size: usize) -> Vec<Sample> {
-        let mut v = Vec::new();
-        for y in 0..size {
-            for x in 0..size {
-                let (x, y) = (x as f64, y as f64);
-                let od = offset + dots.iter().map(|d| d.amplitude * d.shape(x, y)).sum::<f64>();
-                // Small deterministic noise.
-                let n = 0.004 * ((((x * 13.0 + y * 7.0) as i64 % 11) as f64) / 11.0 - 0.5);
-                v.push(Sample { x, y, od: od + n });
-            }
+    /// Renders dots the way a camera does: density, then blur of the light, plus a little
+    /// deterministic noise.
+    fn window(dots: &[DotModel], offset: f64, size: usize, blur: &Blur) -> Window {
+        let mut win = Window { x0: 0, y0: 0, width: size, height: size, od: vec![0.0; size * size], used: vec![true; size * size] };
+        let p = pack(dots, offset);
+        let mut ev = Evaluation::new(&win, 0);
+        ev.run(&win, &p, dots.len(), blur, false);
+        for (i, v) in win.od.iter_mut().enumerate() {
+            *v = ev.model[i] + 0.004 * ((((i * 13 + i / size * 7) % 11) as f64) / 11.0 - 0.5);
         }
-        v
+        win
     }
 
     fn bounds() -> Bounds {
-        Bounds { min_sigma: 0.29, max_size: 20.0, max_shift: 3.0 }
+        Bounds { max_size: 20.0, max_shift: 3.0 }
     }
 
     #[test]
-    fn recovers_a_single_dot() {
-        let truth = DotModel { x: 15.3, y: 14.6, amplitude: 0.7, radius: 4.2, sigma: 1.1 };
-        let s = render(&[truth], 0.01, 31);
+    fn recovers_a_single_dot_through_the_light_blur() {
+        let blur = Blur::new(0.8f64.powi(2) + 1.0 / 12.0);
+        let truth = DotModel { x: 15.3, y: 14.6, amplitude: 0.9, radius: 4.2, sigma: 0.7 };
+        let win = window(&[truth], 0.01, 31, &blur);
         let start = DotModel { x: 15.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.5 };
-        let f = fit_group(&s, &[start], 0.0, 0.003, &[bounds()]);
+        let f = fit_group(&win, &[start], 0.0, 0.003, &[bounds()], &blur, Free::All);
         let d = f.dots[0];
         assert!((d.x - truth.x).abs() < 0.02 && (d.y - truth.y).abs() < 0.02, "{d:?}");
-        assert!((d.radius - truth.radius).abs() < 0.05 && (d.sigma - truth.sigma).abs() < 0.05, "{d:?}");
-        assert!((d.amplitude - truth.amplitude).abs() < 0.01 && (f.offset - 0.01).abs() < 0.003, "{d:?}");
+        assert!((d.radius - truth.radius).abs() < 0.05 && (d.sigma - truth.sigma).abs() < 0.1, "{d:?}");
+        assert!((d.amplitude - truth.amplitude).abs() < 0.02 && (f.offset - 0.01).abs() < 0.003, "{d:?}");
     }
 
     #[test]
     fn separates_two_overlapping_dots() {
+        let blur = Blur::new(0.5);
         let a = DotModel { x: 12.0, y: 15.0, amplitude: 0.6, radius: 3.5, sigma: 0.8 };
         let b = DotModel { x: 18.5, y: 15.5, amplitude: 0.8, radius: 3.0, sigma: 0.8 };
-        let s = render(&[a, b], 0.0, 31);
+        let win = window(&[a, b], 0.0, 31, &blur);
         let starts = [DotModel { x: 11.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.0 }, DotModel { x: 19.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.0 }];
-        let f = fit_group(&s, &starts, 0.0, 0.003, &[bounds(), bounds()]);
+        let f = fit_group(&win, &starts, 0.0, 0.003, &[bounds(), bounds()], &blur, Free::All);
         for (got, want) in f.dots.iter().zip([a, b]) {
             let ink = |d: &DotModel| d.amplitude * d.radius * d.radius;
             assert!((ink(got) / ink(&want) - 1.0).abs() < 0.02, "{got:?} vs {want:?}");
             assert!((got.x - want.x).abs() < 0.05, "{got:?} vs {want:?}");
         }
+    }
+
+    #[test]
+    fn amplitudes_only_keeps_the_geometry() {
+        let blur = Blur::new(0.4);
+        let truth = DotModel { x: 10.0, y: 10.0, amplitude: 0.5, radius: 3.0, sigma: 0.5 };
+        let win = window(&[truth], 0.0, 21, &blur);
+        let start = DotModel { amplitude: 0.2, ..truth };
+        let f = fit_group(&win, &[start], 0.0, 0.003, &[bounds()], &blur, Free::AmplitudesOnly);
+        assert_eq!((f.dots[0].x, f.dots[0].radius, f.dots[0].sigma), (truth.x, truth.radius, truth.sigma));
+        assert!((f.dots[0].amplitude - 0.5).abs() < 0.01);
     }
 }

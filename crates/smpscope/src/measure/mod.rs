@@ -14,7 +14,7 @@ use crate::colour::{delta_e_2000, linear_rgb_to_lab};
 use crate::detect::Candidate;
 use crate::photo::Photo;
 use crate::plane::Plane;
-use fit::{Bounds, DotModel, Sample, fit_group};
+use fit::{Blur, Bounds, DotModel, Free, Window, fit_group};
 
 /// Parameters that decide what counts as a pigment dot after its fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,10 +24,15 @@ pub struct MeasureParams {
     pub min_peak_od: f64,
     /// Smallest signal-to-noise ratio (observed peak OD over the OD noise per pixel).
     pub min_snr: f64,
-    /// Smallest ink of a dot, OD*mm^2 (a 0.2-OD dot 50 um across has about 4e-4).
+    /// Smallest ink of a dot, OD*mm^2 (a dot of 80 um with a plateau OD of 0.12 has 6e-4;
+    /// the largest pores come close).
     pub min_ink: f64,
     /// Largest eccentricity of a dot; hairs and stubble are more elongated.
     pub max_eccentricity: f64,
+    /// Largest share of the dot's peak that unmodelled density may reach in any direction
+    /// just outside the dot: a hair through a dot, or a dot that is the end of a hair, leaves
+    /// its shaft there.
+    pub max_attached: f64,
     /// Largest ratio of blue to red optical density: melanin (freckles, moles, hair)
     /// absorbs blue far more than red; SMP inks are near neutral.
     pub max_blue_red_ratio: f64,
@@ -35,7 +40,7 @@ pub struct MeasureParams {
 
 impl Default for MeasureParams {
     fn default() -> Self {
-        MeasureParams { min_peak_od: 0.1, min_snr: 6.0, min_ink: 4e-4, max_eccentricity: 0.9, max_blue_red_ratio: 1.6 }
+        MeasureParams { min_peak_od: 0.06, min_snr: 3.0, min_ink: 6e-4, max_eccentricity: 0.9, max_attached: 0.35, max_blue_red_ratio: 1.6 }
     }
 }
 
@@ -122,10 +127,21 @@ const PIXEL_VARIANCE: f64 = 1.0 / 12.0;
 /// Largest group fitted jointly; bigger clusters are fitted dot by dot.
 const MAX_GROUP: usize = 4;
 
+/// Dots whose deposit radius is under this many times their total blur cannot have their
+/// diameter told from their spread one by one: in such photos the spread is fitted once for
+/// all dots (see `shared_spread`).
+const RESOLVED_RATIO: f64 = 2.2;
+
 /// Fits and measures every candidate; returns the accepted dots in a stable order.
 pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -> (Vec<Dot>, Rejections) {
     let groups = group_touching(candidates);
-    let results: Vec<Vec<Result<Dot, Reject>>> = groups.par_iter().map(|g| measure_group(inp, candidates, g, p)).collect();
+    let mut results: Vec<Vec<Result<Dot, Reject>>> = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, None)).collect();
+    let blur_var = blur_variance(inp);
+    let mut ratios: Vec<f64> = results.iter().flatten().flatten().map(|d| 0.5 * d.diameter_px / (d.spread_px.powi(2) + blur_var).sqrt()).collect();
+    if ratios.len() >= 10 && crate::plane::quantile(&mut ratios, 0.5) < RESOLVED_RATIO {
+        let spread = shared_spread(inp, candidates, &groups, &results);
+        results = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, Some(spread))).collect();
+    }
     let mut dots = Vec::new();
     let mut rej = Rejections::default();
     for r in results.into_iter().flatten() {
@@ -140,6 +156,39 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
     }
     dots.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
     (dots, rej)
+}
+
+/// The pigment spread (px) shared by the photo's dots, by profile likelihood: the value that
+/// minimises the summed fit cost of up to 400 accepted single dots with only the spread held
+/// common. Each dot alone cannot separate diameter from spread when both are near the blur;
+/// hundreds of dots together can.
+fn shared_spread(inp: &Inputs, all: &[Candidate], groups: &[Vec<usize>], first: &[Vec<Result<Dot, Reject>>]) -> f64 {
+    let singles: Vec<&Vec<usize>> = groups.iter().zip(first).filter(|(g, r)| g.len() == 1 && r.iter().all(|d| d.is_ok())).map(|(g, _)| g).collect();
+    let step = singles.len().div_ceil(400).max(1);
+    let sample: Vec<&Vec<usize>> = singles.into_iter().step_by(step).collect();
+    let total = |s: f64| -> f64 { sample.par_iter().map(|g| fit_members(inp, all, g, Some(s)).1.cost).sum() };
+    // Golden-section search over 0 .. 3 px of spread.
+    let (mut a, mut b) = (0.0f64, 3.0f64);
+    let g = 0.618_033_988_75;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    let (mut fc, mut fd) = (total(c), total(d));
+    for _ in 0..14 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = total(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = total(d);
+        }
+    }
+    let best = 0.5 * (a + b);
+    if best < 0.05 && total(0.0) <= total(best) { 0.0 } else { best }
 }
 
 enum Reject {
@@ -199,22 +248,22 @@ fn group_touching(c: &[Candidate]) -> Vec<Vec<usize>> {
     groups.into_values().flat_map(|g| if g.len() > MAX_GROUP { g.into_iter().map(|i| vec![i]).collect() } else { vec![g] }).collect()
 }
 
-/// The pixels of the union of the members' windows.
-fn window_samples(inp: &Inputs, members: &[&Candidate]) -> Vec<(usize, usize)> {
+/// The rectangle around the members' windows, with the pixels inside some window marked used.
+fn window(inp: &Inputs, members: &[&Candidate]) -> Window {
     let (w, h) = (inp.od.width as f64, inp.od.height as f64);
     let x0 = members.iter().map(|c| c.x - window_radius(c)).fold(f64::MAX, f64::min).floor().max(0.0) as usize;
-    let x1 = members.iter().map(|c| c.x + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(w - 1.0) as usize;
+    let x1 = members.iter().map(|c| c.x + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(w - 1.0).max(x0 as f64) as usize;
     let y0 = members.iter().map(|c| c.y - window_radius(c)).fold(f64::MAX, f64::min).floor().max(0.0) as usize;
-    let y1 = members.iter().map(|c| c.y + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(h - 1.0) as usize;
-    let mut out = Vec::new();
+    let y1 = members.iter().map(|c| c.y + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(h - 1.0).max(y0 as f64) as usize;
+    let (width, height) = (x1 - x0 + 1, y1 - y0 + 1);
+    let mut win = Window { x0, y0, width, height, od: Vec::with_capacity(width * height), used: Vec::with_capacity(width * height) };
     for y in y0..=y1 {
         for x in x0..=x1 {
-            if members.iter().any(|c| (x as f64 - c.x).hypot(y as f64 - c.y) <= window_radius(c)) {
-                out.push((x, y));
-            }
+            win.od.push(inp.od.at(x, y) as f64);
+            win.used.push(members.iter().any(|c| (x as f64 - c.x).hypot(y as f64 - c.y) <= window_radius(c)));
         }
     }
-    out
+    win
 }
 
 /// Highest optical density within a pixel of the candidate's centre.
@@ -223,91 +272,101 @@ fn local_peak(od: &Plane, c: &Candidate) -> f64 {
     (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))).map(|(dx, dy)| od.at_clamped(x + dx, y + dy) as f64).fold(f64::MIN, f64::max)
 }
 
-fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasureParams) -> Vec<Result<Dot, Reject>> {
+/// Variance of the blur that the camera (when known) and the pixel area add, px^2.
+fn blur_variance(inp: &Inputs) -> f64 {
+    PIXEL_VARIANCE + inp.scale.camera_blur_px.unwrap_or(0.0).powi(2)
+}
+
+/// The dot as it appears in the photo, with every blur added to its spread (for apparent
+/// sizes and shape tests, where the difference between blurring light and density is small).
+fn apparent(d: &DotModel, blur_var: f64) -> DotModel {
+    DotModel { sigma: (d.sigma * d.sigma + blur_var).sqrt(), ..*d }
+}
+
+/// Fits the members of a group jointly; with `spread` the pigment spread is held at it.
+fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<f64>) -> (Window, fit::GroupFit, Vec<Bounds>, Blur) {
+    let members: Vec<&Candidate> = group.iter().map(|&i| &all[i]).collect();
+    let win = window(inp, &members);
+    // Residual background: the median of the window beyond every member's core.
+    let mut ring: Vec<f32> = (0..win.od.len())
+        .filter(|&i| {
+            let (x, y) = ((win.x0 + i % win.width) as f64, (win.y0 + i / win.width) as f64);
+            win.used[i] && members.iter().all(|c| (x - c.x).hypot(y - c.y) > 1.6 * c.radius_px + 1.0)
+        })
+        .map(|i| win.od[i] as f32)
+        .collect();
+    let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
+    let blur = Blur::new(blur_variance(inp));
+    let starts: Vec<DotModel> = members
+        .iter()
+        .map(|c| {
+            let peak = local_peak(inp.od, c) - offset;
+            let radius = 0.8 * c.radius_px;
+            let sigma = spread.unwrap_or(0.3 * c.radius_px);
+            let seen = apparent(&DotModel { x: c.x, y: c.y, amplitude: 1.0, radius, sigma }, blur_variance(inp));
+            DotModel { x: c.x, y: c.y, amplitude: (peak / profile::centre(seen.radius / seen.sigma)).clamp(0.02, 4.0), radius, sigma }
+        })
+        .collect();
+    let bounds: Vec<Bounds> = members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
+    let free = if spread.is_some() { Free::AllButSpread } else { Free::All };
+    let fit = fit_group(&win, &starts, offset, inp.noise, &bounds, &blur, free);
+    (win, fit, bounds, blur)
+}
+
+fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasureParams, spread: Option<f64>) -> Vec<Result<Dot, Reject>> {
     // Candidates far too faint to pass are not worth a fit (noise maxima, pores).
     let (faint, group): (Vec<usize>, Vec<usize>) = group.iter().partition(|&&i| local_peak(inp.od, &all[i]) < 0.5 * p.min_peak_od);
     let mut out: Vec<Result<Dot, Reject>> = faint.iter().map(|_| Err(Reject::Faint)).collect();
     if group.is_empty() {
         return out;
     }
-    let members: Vec<&Candidate> = group.iter().map(|&i| &all[i]).collect();
-    let pixels = window_samples(inp, &members);
-    let samples: Vec<Sample> = pixels.iter().map(|&(x, y)| Sample { x: x as f64, y: y as f64, od: inp.od.at(x, y) as f64 }).collect();
-    // Residual background: the median of the window beyond every member's core.
-    let mut ring: Vec<f32> = samples
-        .iter()
-        .filter(|s| members.iter().all(|c| (s.x - c.x).hypot(s.y - c.y) > 1.6 * c.radius_px + 1.0))
-        .map(|s| s.od as f32)
-        .collect();
-    let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
-    let min_sigma = (PIXEL_VARIANCE + inp.scale.camera_blur_px.unwrap_or(0.0).powi(2)).sqrt();
-    let starts: Vec<DotModel> = members
-        .iter()
-        .map(|c| {
-            let (cx, cy) = (c.x.round().clamp(0.0, inp.od.width as f64 - 1.0) as usize, c.y.round().clamp(0.0, inp.od.height as f64 - 1.0) as usize);
-            let peak = inp.od.at(cx, cy) as f64 - offset;
-            let radius = 0.8 * c.radius_px;
-            let sigma = (0.35 * c.radius_px).max(min_sigma * 1.2);
-            DotModel { x: c.x, y: c.y, amplitude: (peak / profile::centre(radius / sigma)).max(0.02), radius, sigma }
-        })
-        .collect();
-    let bounds: Vec<Bounds> =
-        members.iter().map(|c| Bounds { min_sigma, max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
-    let fit = fit_group(&samples, &starts, offset, inp.noise, &bounds);
-    let colour = channel_amplitudes(inp, &pixels, &samples, &fit);
-    out.extend(fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &samples, &fit, i, colour[i], d, p)));
+    let (win, fit, bounds, blur) = fit_members(inp, all, &group, spread);
+    let colour = channel_amplitudes(inp, &win, &fit, &bounds, &blur);
+    out.extend(fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &win, &fit, i, colour[i], d, p)));
     out
 }
 
-/// Per-channel plateau OD of each dot: with the fitted shapes fixed, the channel densities
-/// are linear in the amplitudes, so a weighted linear least-squares fit gives them.
-fn channel_amplitudes(inp: &Inputs, pixels: &[(usize, usize)], samples: &[Sample], fit: &fit::GroupFit) -> Vec<[f64; 3]> {
-    let k = fit.dots.len();
-    let n = k + 1;
-    let mut out = vec![[0.0; 3]; k];
-    let shapes: Vec<Vec<f64>> = samples.iter().map(|s| fit.dots.iter().map(|d| d.shape(s.x, s.y)).collect()).collect();
+/// Per-channel plateau OD of each dot: the same model fitted to each channel's density with
+/// the geometry fixed.
+fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &[Bounds], blur: &Blur) -> Vec<[f64; 3]> {
+    let mut out = vec![[0.0; 3]; fit.dots.len()];
     for c in 0..3 {
-        let mut a = vec![0.0; n * n];
-        let mut b = vec![0.0; n];
-        for ((&(x, y), sh), &w) in pixels.iter().zip(&shapes).zip(&fit.weights) {
-            let od_c = (inp.background.log_rgb_at(x as f32, y as f32)[c] - inp.photo.log_rgb(x, y)[c]) as f64;
-            let row: Vec<f64> = sh.iter().copied().chain(std::iter::once(1.0)).collect();
-            for i in 0..n {
-                b[i] += w * row[i] * od_c;
-                for j in 0..n {
-                    a[i * n + j] += w * row[i] * row[j];
-                }
-            }
+        let mut wc = win.clone();
+        for (i, v) in wc.od.iter_mut().enumerate() {
+            let (x, y) = (win.x0 + i % win.width, win.y0 + i / win.width);
+            *v = (inp.background.log_rgb_at(x as f32, y as f32)[c] - inp.photo.log_rgb(x, y)[c]) as f64;
         }
-        if let Some(sol) = fit::solve(&mut a, &b, n) {
-            for i in 0..k {
-                out[i][c] = sol[i];
-            }
+        let f = fit_group(&wc, &fit.dots, 0.0, inp.noise, bounds, blur, Free::AmplitudesOnly);
+        for (o, d) in out.iter_mut().zip(&f.dots) {
+            o[c] = d.amplitude;
         }
     }
     out
 }
 
-fn describe(inp: &Inputs, samples: &[Sample], fit: &fit::GroupFit, i: usize, od_rgb: [f64; 3], d: &DotModel, p: &MeasureParams) -> Result<Dot, Reject> {
-    if !(d.amplitude.is_finite() && d.radius.is_finite() && d.sigma.is_finite()) {
+fn describe(inp: &Inputs, win: &Window, fit: &fit::GroupFit, i: usize, od_rgb: [f64; 3], d: &DotModel, p: &MeasureParams) -> Result<Dot, Reject> {
+    if !(d.amplitude.is_finite() && d.radius.is_finite() && d.sigma.is_finite()) || d.amplitude <= 0.0 {
         return Err(Reject::Fit);
     }
-    let observed_peak = d.amplitude * profile::centre(d.radius / d.sigma);
+    let blur_var = blur_variance(inp);
+    let seen = apparent(d, blur_var);
+    let observed_peak = d.amplitude * profile::centre(seen.radius / seen.sigma);
     let snr = observed_peak / inp.noise.max(1e-6);
-    let sigma_pig = (d.sigma.powi(2) - PIXEL_VARIANCE - inp.scale.camera_blur_px.unwrap_or(0.0).powi(2)).max(0.0).sqrt();
-    let peak_od = if sigma_pig > 0.0 { d.amplitude * profile::centre(d.radius / sigma_pig) } else { d.amplitude };
+    let sigma_pig = d.sigma;
+    let centre_share = if sigma_pig > 0.0 { profile::centre(d.radius / sigma_pig) } else { 1.0 };
+    let peak_od = d.amplitude * centre_share;
     let ink_px = d.amplitude * std::f64::consts::PI * d.radius * d.radius;
     let fwhm_px = profile::fwhm(d.radius, sigma_pig);
     let um = 1000.0 / inp.scale.working_px_per_mm;
-    let apparent_um = profile::fwhm(d.radius, d.sigma) * um;
+    let apparent_um = profile::fwhm(seen.radius, seen.sigma) * um;
     if observed_peak < p.min_peak_od || snr < p.min_snr || ink_px / inp.scale.working_px_per_mm.powi(2) < p.min_ink {
         return Err(Reject::Faint);
     }
     if apparent_um < 0.5 * inp.min_diameter_um || apparent_um > inp.max_diameter_um {
         return Err(Reject::Size);
     }
-    let (eccentricity, angle_deg) = shape_moments(samples, fit, i);
-    if eccentricity > p.max_eccentricity {
+    let (eccentricity, angle_deg) = shape_moments(win, fit, i, blur_var);
+    if eccentricity > p.max_eccentricity || attached_density(inp, fit, i, blur_var) > p.max_attached * observed_peak {
         return Err(Reject::Elongated);
     }
     if od_rgb[0] > 0.0 && od_rgb[2] / od_rgb[0] > p.max_blue_red_ratio {
@@ -315,7 +374,6 @@ fn describe(inp: &Inputs, samples: &[Sample], fit: &fit::GroupFit, i: usize, od_
     }
     let skin_log = inp.background.log_rgb_at(d.x as f32, d.y as f32);
     let skin: [f64; 3] = skin_log.map(|l| 10f64.powf(l as f64));
-    let centre_share = if sigma_pig > 0.0 { profile::centre(d.radius / sigma_pig) } else { 1.0 };
     let core: [f64; 3] = std::array::from_fn(|c| skin[c] * 10f64.powf(-od_rgb[c] * centre_share));
     let lab = linear_rgb_to_lab(core);
     let skin_lab = linear_rgb_to_lab(skin);
@@ -341,23 +399,56 @@ fn describe(inp: &Inputs, samples: &[Sample], fit: &fit::GroupFit, i: usize, od_
         ink_px,
         od_rgb,
         snr,
-        blur_px: d.sigma,
+        blur_px: seen.sigma,
     })
+}
+
+/// The highest mean residual density (data minus every fitted dot and the offset) over 8
+/// directions in a ring just outside dot `i`: near zero for an isolated dot, high where a
+/// hair runs through it or away from it.
+fn attached_density(inp: &Inputs, fit: &fit::GroupFit, i: usize, blur_var: f64) -> f64 {
+    const BINS: usize = 8;
+    let seen: Vec<DotModel> = fit.dots.iter().map(|d| apparent(d, blur_var)).collect();
+    let d = &seen[i];
+    let apparent = 0.5 * profile::fwhm(d.radius, d.sigma);
+    let (r0, r1) = (1.5 * apparent + 0.5, 3.0 * apparent + 1.5);
+    let (mut sum, mut n) = ([0.0f64; BINS], [0usize; BINS]);
+    let (w, h) = (inp.od.width as isize, inp.od.height as isize);
+    for y in (d.y - r1).floor() as isize..=(d.y + r1).ceil() as isize {
+        for x in (d.x - r1).floor() as isize..=(d.x + r1).ceil() as isize {
+            if x < 0 || y < 0 || x >= w || y >= h {
+                continue;
+            }
+            let (dx, dy) = (x as f64 - d.x, y as f64 - d.y);
+            let r = (dx * dx + dy * dy).sqrt();
+            if r < r0 || r > r1 {
+                continue;
+            }
+            let model: f64 = seen.iter().map(|o| o.amplitude * o.shape(x as f64, y as f64, 0.0)).sum();
+            let bin = (((dy.atan2(dx) / std::f64::consts::TAU + 1.0) * BINS as f64) as usize) % BINS;
+            sum[bin] += inp.od.at(x as usize, y as usize) as f64 - fit.offset - model;
+            n[bin] += 1;
+        }
+    }
+    // Each direction's mean less three standard errors, so that noise alone stays near zero.
+    (0..BINS).filter(|&b| n[b] > 0).map(|b| sum[b] / n[b] as f64 - 3.0 * inp.noise / (n[b] as f64).sqrt()).fold(0.0, f64::max)
 }
 
 /// Eccentricity and long-axis angle from the second moments of dot `i`'s own density (the
 /// data minus the background and the other dots' models) within its apparent extent.
-fn shape_moments(samples: &[Sample], fit: &fit::GroupFit, i: usize) -> (f64, f64) {
-    let d = &fit.dots[i];
+fn shape_moments(win: &Window, fit: &fit::GroupFit, i: usize, blur_var: f64) -> (f64, f64) {
+    let seen: Vec<DotModel> = fit.dots.iter().map(|d| apparent(d, blur_var)).collect();
+    let d = &seen[i];
     let reach = d.radius + 1.5 * d.sigma + 0.5;
     let (mut m0, mut mxx, mut myy, mut mxy) = (0.0, 0.0, 0.0, 0.0);
-    for s in samples {
-        let (dx, dy) = (s.x - d.x, s.y - d.y);
+    for (k, od) in win.od.iter().enumerate() {
+        let (x, y) = ((win.x0 + k % win.width) as f64, (win.y0 + k / win.width) as f64);
+        let (dx, dy) = (x - d.x, y - d.y);
         if dx.hypot(dy) > reach {
             continue;
         }
-        let others: f64 = fit.dots.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| o.amplitude * o.shape(s.x, s.y)).sum();
-        let v = (s.od - fit.offset - others).max(0.0);
+        let others: f64 = seen.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| o.amplitude * o.shape(x, y, 0.0)).sum();
+        let v = (od - fit.offset - others).max(0.0);
         m0 += v;
         mxx += v * dx * dx;
         myy += v * dy * dy;
