@@ -9,7 +9,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let spec = match args.get(1).map(String::as_str) {
         Some("default") | None => SceneSpec::default(),
-        Some(seed) => SceneSpec::random(seed.parse().expect("a seed"), 1000, 750),
+        Some(seed) => smpscope_synth::evaluate::random_scene(seed.parse().expect("a seed"), (24.0, 18.0), 2000),
     };
     let scene = render(&spec);
     let photo = encode(&scene, &spec);

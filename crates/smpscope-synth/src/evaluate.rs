@@ -83,9 +83,19 @@ pub fn params_for(truth: &Truth) -> Params {
     Params { px_per_mm: Some(truth.px_per_mm), camera_blur_um: Some(truth.camera_blur_um), ..Default::default() }
 }
 
-/// Renders, encodes and analyses one random scene; returns its truth and score.
-pub fn run_one(seed: u64, width: u32, height: u32) -> Result<(SceneSpec, Truth, PhotoScore), smpscope::Error> {
-    let spec = SceneSpec::random(seed, width, height);
+/// A random scene whose frame covers `frame_mm` (width, height) at the scene's own scale, as a
+/// camera at a fixed distance would, within `max_px` on the long side.
+pub fn random_scene(seed: u64, frame_mm: (f64, f64), max_px: u32) -> SceneSpec {
+    let probe = SceneSpec::random(seed, 1000, 750);
+    let scale = (max_px as f64 / (frame_mm.0 * probe.px_per_mm)).min(1.0);
+    let (w, h) = ((frame_mm.0 * probe.px_per_mm * scale).round() as u32, (frame_mm.1 * probe.px_per_mm * scale).round() as u32);
+    SceneSpec::random(seed, w.max(64), h.max(48))
+}
+
+/// Renders, encodes and analyses one random scene covering `frame_mm`; returns its truth and
+/// score.
+pub fn run_one(seed: u64, frame_mm: (f64, f64), max_px: u32) -> Result<(SceneSpec, Truth, PhotoScore), smpscope::Error> {
+    let spec = random_scene(seed, frame_mm, max_px);
     let scene = render(&spec);
     let photo = encode(&scene, &spec);
     let analysis = smpscope::analyze_bytes(&photo.bytes, &format!("seed-{seed}.{}", photo.extension), &params_for(&scene.truth))?;

@@ -21,26 +21,29 @@ struct Args {
     /// Print one line per photo too.
     #[arg(long)]
     verbose: bool,
-    /// Photo size WxH in px.
-    #[arg(long, default_value = "1000x750")]
-    size: String,
+    /// Area each photo covers, WxH in mm (the pixel size follows from each photo's scale).
+    #[arg(long, default_value = "24x18")]
+    frame_mm: String,
+    /// Longest side of a photo in px (a photo is cropped to it).
+    #[arg(long, default_value_t = 2000)]
+    max_px: u32,
 }
 
 fn main() {
     let args = Args::parse();
     let (w, h) = args
-        .size
+        .frame_mm
         .split_once('x')
-        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .and_then(|(w, h)| Some((w.parse::<f64>().ok()?, h.parse::<f64>().ok()?)))
         .unwrap_or_else(|| {
-            eprintln!("--size must look like 1000x750");
+            eprintln!("--frame-mm must look like 24x18");
             std::process::exit(2)
         });
     let first = args.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000);
-    println!("smpscope accuracy: {} photos of {w}x{h} px, seeds {first}..{}", args.count, first + args.count - 1);
+    println!("smpscope accuracy: {} photos of {w}x{h} mm (at most {} px wide), seeds {first}..{}", args.count, args.max_px, first + args.count - 1);
     let results: Vec<_> = (first..first + args.count)
         .into_par_iter()
-        .filter_map(|seed| match run_one(seed, w, h) {
+        .filter_map(|seed| match run_one(seed, (w, h), args.max_px) {
             Ok((_, truth, score)) => {
                 if args.verbose {
                     let c = &truth.conditions;
