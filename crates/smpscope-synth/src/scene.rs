@@ -134,7 +134,7 @@ pub struct SceneSpec {
     /// Number of moles (0 .. 1).
     pub moles: u32,
 
-    /// Camera blur: Gaussian PSF sigma, px (0.3 .. 1.5; 0 = none).
+    /// Camera blur: Gaussian PSF sigma, px (0.3 .. 1.1 in random scenes; 0 = none).
     pub camera_blur_px: f64,
     /// Signal-dependent noise: variance g * I in linear light (0.0002 .. 0.002; 0 = none).
     pub noise_gain: f64,

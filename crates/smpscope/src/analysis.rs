@@ -122,9 +122,7 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     let background = Background::estimate(photo, cell);
     let od = background.optical_density(photo);
     let noise = od_noise(&od);
-    let t0 = std::time::Instant::now();
     let candidates = detect::find_candidates(&od, working, &params.detect);
-    if std::env::var_os("SMPSCOPE_TRACE").is_some() { eprintln!("detect {:?} {} candidates", t0.elapsed(), candidates.len()); }
     let pixel_scale = PixelScale {
         px_per_mm: scale.px_per_mm,
         working_px_per_mm: working,
@@ -139,9 +137,7 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         min_diameter_um: params.detect.min_diameter_um,
         max_diameter_um: params.detect.max_diameter_um,
     };
-    let t0 = std::time::Instant::now();
     let (dots, rejected) = measure::measure_dots(&inputs, &candidates, &params.measure);
-    if std::env::var_os("SMPSCOPE_TRACE").is_some() { eprintln!("measure {:?} {} dots {:?}", t0.elapsed(), dots.len(), rejected); }
     let region = match region_from_roi {
         Some(r) => r,
         None => {

@@ -1,0 +1,81 @@
+//! The command's contract: one JSON document per photo, an error record and exit 1 for a bad
+//! photo while the others still run, exit 2 for bad arguments, null lengths without a scale.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+}
+
+fn smpscope(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_smpscope")).args(args).output().expect("the command runs")
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_bad_photo_gives_an_error_record_and_the_others_still_run() {
+    let out = tempfile::tempdir().unwrap();
+    let good = fixture("photos/demo-1.jpg");
+    let bad = fixture("real/broken/pillow__truncated_jpeg.jpg");
+    let before = std::fs::read(&bad).unwrap();
+    let o = smpscope(&[
+        "analyze",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        "--profiles",
+        fixture("devices.toml").to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--overlay",
+        out.path().to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pillow__truncated_jpeg.jpg"));
+
+    let doc = read(&out.path().join("demo-1.json"));
+    assert_eq!(doc["schema"], "smpscope.analysis/1");
+    assert_eq!(doc["scale"]["source"], "device_profile");
+    assert_eq!(doc["image"]["captured_at"], "2026-01-15T10:30:00");
+    let truth = read(&fixture("photos/demo-1.truth.json"));
+    let (n, t) = (doc["summary"]["dot_count"].as_f64().unwrap(), truth["dots"].as_array().unwrap().len() as f64);
+    assert!((n - t).abs() <= 0.06 * t, "{n} dots found, {t} in truth");
+    let dots = doc["dots"].as_array().unwrap();
+    for field in ["x", "y", "diameter_um", "spread_um", "fwhm_um", "peak_od", "ink", "eccentricity", "angle_deg", "lab", "skin_lab", "delta_e", "score"] {
+        assert!(!dots[0][field].is_null(), "dot field {field} missing");
+    }
+    assert!(out.path().join("demo-1.overlay.png").exists());
+
+    let err = read(&out.path().join("pillow__truncated_jpeg.json"));
+    assert_eq!(err["schema"], "smpscope.error/1");
+    assert!(err["error"]["message"].as_str().unwrap().contains("pillow__truncated_jpeg.jpg"));
+    assert_eq!(std::fs::read(&bad).unwrap(), before, "input files are never written to");
+}
+
+#[test]
+fn without_a_scale_lengths_are_null_with_a_warning() {
+    let o = smpscope(&["analyze", fixture("photos/demo-2.jpg").to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["scale"]["px_per_mm"].is_null());
+    assert!(doc["summary"]["density_per_cm2"].is_null());
+    assert!(doc["dots"][0]["diameter_um"].is_null() && doc["dots"][0]["peak_od"].is_number());
+    assert!(doc["summary"]["dot_count"].as_u64().unwrap() > 100);
+    assert!(doc["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("scale")));
+}
+
+#[test]
+fn nonsense_arguments_exit_2() {
+    let photo = fixture("photos/demo-1.jpg");
+    for args in [vec!["analyze", photo.to_str().unwrap(), "--px-per-mm", "-3"], vec!["analyze", "/no/such/photo.jpg", "--roi", "/no/such/roi.json"]] {
+        let o = smpscope(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!o.stderr.is_empty());
+    }
+}

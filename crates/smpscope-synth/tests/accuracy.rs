@@ -1,0 +1,51 @@
+//! Accuracy of the measuring core against exact ground truth, on a fixed set of random
+//! synthetic photos (the same generator as the `accuracy` command, fewer and smaller photos).
+//! The bounds sit a little above what the current pipeline achieves, so that a regression fails.
+
+use smpscope_synth::evaluate::{Figures, run_one, score, params_for, table};
+use smpscope_synth::{SceneSpec, encode, render};
+
+fn check(name: &str, f: &Figures, min_f1: f64, max: [f64; 6]) {
+    let [dens, diam, spread, fwhm, ink, de] = max;
+    let ok = f.f1 >= min_f1
+        && f.density_err <= dens
+        && f.diameter_mae_um <= diam
+        && f.spread_mae_um <= spread
+        && f.fwhm_mae_um <= fwhm
+        && f.ink_err <= ink
+        && f.colour_de <= de;
+    assert!(ok, "{name}: {f:?} outside F1 >= {min_f1}, [density, diameter um, spread um, fwhm um, ink, dE] <= {max:?}");
+}
+
+#[test]
+fn random_photos_are_measured_within_tolerance() {
+    use rayon::prelude::*;
+    let results: Vec<_> = (500..524u64)
+        .into_par_iter()
+        .map(|seed| {
+            let (_, truth, s) = run_one(seed, (12.0, 9.0), 1000).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            (truth, s)
+        })
+        .collect();
+    let (overall, rows) = table(&results);
+    check("overall", &overall, 0.89, [0.18, 22.0, 10.0, 17.0, 0.15, 7.0]);
+    assert!(overall.precision >= 0.92 && overall.recall >= 0.86, "{overall:?}");
+    for (cond, band, f) in &rows {
+        if cond == "scale px/mm" && band != "15-30" {
+            // Dots at least 3 px across: the deposit and the spread separate.
+            check(&format!("{cond} {band}"), f, 0.89, [0.16, 16.0, 8.0, 12.0, 0.14, 5.0]);
+        }
+    }
+}
+
+/// A clean, well-resolved photo: the measurements must be close to exact.
+#[test]
+fn clean_photo_is_measured_closely() {
+    let spec = SceneSpec { width: 480, height: 360, ..Default::default() };
+    let scene = render(&spec);
+    let photo = encode(&scene, &spec);
+    let analysis = smpscope::analyze_bytes(&photo.bytes, "clean.png", &params_for(&scene.truth)).unwrap();
+    let s = score(&scene.truth, &analysis);
+    let f = Figures::of(&[&s]);
+    check("clean", &f, 0.97, [0.06, 8.0, 5.0, 6.0, 0.10, 2.5]);
+}
