@@ -42,6 +42,22 @@ pub fn xyz_to_lab(xyz: [f64; 3]) -> [f64; 3] {
     [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
 }
 
+/// CIELAB (D65) back to linear sRGB, the inverse of [`linear_rgb_to_lab`] (not clamped), so
+/// that a colour can be corrected in linear light, e.g. for white balance.
+pub fn lab_to_linear_rgb(lab: [f64; 3]) -> [f64; 3] {
+    fn finv(t: f64) -> f64 {
+        const D: f64 = 6.0 / 29.0;
+        if t > D { t * t * t } else { 3.0 * D * D * (t - 4.0 / 29.0) }
+    }
+    let fy = (lab[0] + 16.0) / 116.0;
+    let (x, y, z) = (WHITE_D65[0] * finv(fy + lab[1] / 500.0), WHITE_D65[1] * finv(fy), WHITE_D65[2] * finv(fy - lab[2] / 200.0));
+    [
+        3.240_454_2 * x - 1.537_138_5 * y - 0.498_531_4 * z,
+        -0.969_266_0 * x + 1.876_010_8 * y + 0.041_556_0 * z,
+        0.055_643_4 * x - 0.204_025_9 * y + 1.057_225_2 * z,
+    ]
+}
+
 /// 8-bit sRGB to CIELAB, for callers that hold encoded pixels.
 pub fn srgb8_to_lab(rgb: [u8; 3]) -> [f64; 3] {
     linear_rgb_to_lab(rgb.map(|c| srgb_to_linear(c as f64 / 255.0)))
@@ -177,5 +193,15 @@ mod tests {
         let red = srgb8_to_lab([255, 0, 0]);
         // Published sRGB red in CIELAB (D65).
         assert!((red[0] - 53.24).abs() < 0.05 && (red[1] - 80.09).abs() < 0.1 && (red[2] - 67.20).abs() < 0.1);
+    }
+
+    #[test]
+    fn lab_round_trips_to_linear_rgb() {
+        for rgb in [[0.2, 0.5, 0.9], [0.8, 0.6, 0.4], [0.01, 0.02, 0.005], [1.0, 1.0, 1.0]] {
+            let back = lab_to_linear_rgb(linear_rgb_to_lab(rgb));
+            for c in 0..3 {
+                assert!((back[c] - rgb[c]).abs() < 1e-6, "{rgb:?} -> {back:?}");
+            }
+        }
     }
 }

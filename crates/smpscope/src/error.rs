@@ -22,6 +22,12 @@ pub enum Error {
     /// A device profile or region-of-interest file is malformed.
     #[error("{source_name}: {reason}")]
     BadInputFile { source_name: String, reason: String },
+    /// A visit has no capture date: none in its EXIF and none given.
+    #[error("{source_name}: no capture date in the photo's EXIF; give the visit dates explicitly")]
+    MissingDate { source_name: String },
+    /// A visit cannot be registered onto the first (another scalp area, or too few dots).
+    #[error("{source_name}: cannot register onto the first visit: {reason}")]
+    Registration { source_name: String, reason: String },
 }
 
 impl Error {
@@ -37,6 +43,18 @@ impl Error {
     pub(crate) fn input_file(source_name: &str, reason: impl Into<String>) -> Self {
         Error::BadInputFile { source_name: source_name.to_string(), reason: reason.into() }
     }
+    /// The file or photo the error concerns (None for a parameter).
+    pub fn source_name(&self) -> Option<&str> {
+        match self {
+            Error::InvalidParameter { .. } => None,
+            Error::Io { source_name, .. }
+            | Error::Unreadable { source_name, .. }
+            | Error::Unusable { source_name, .. }
+            | Error::BadInputFile { source_name, .. }
+            | Error::MissingDate { source_name }
+            | Error::Registration { source_name, .. } => Some(source_name),
+        }
+    }
     /// A short machine-readable name of the kind of error, used in JSON error records.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -45,6 +63,8 @@ impl Error {
             Error::Unusable { .. } => "unusable_photo",
             Error::InvalidParameter { .. } => "invalid_parameter",
             Error::BadInputFile { .. } => "bad_input_file",
+            Error::MissingDate { .. } => "missing_date",
+            Error::Registration { .. } => "registration",
         }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! The pipeline runs one way, one module per stage: [`photo`] (decode, EXIF, orientation) ->
 //! [`scale`] -> [`colour`] -> [`background`] (local skin level, optical density) -> [`detect`]
-//! (candidates) -> [`measure`] (per-dot model fit) -> [`region`] and [`summary`]. [`analysis`]
-//! strings them together for one photo.
+//! (candidates) -> [`measure`] (per-dot model fit) -> [`region`] and [`summary`] -> [`track`]
+//! (visits of the same area). [`analysis`] strings the stages together for one photo.
 //!
 //! ```no_run
 //! let params = smpscope::Params { px_per_mm: Some(40.0), ..Default::default() };
@@ -24,6 +24,7 @@ pub mod plane;
 pub mod region;
 pub mod scale;
 pub mod summary;
+pub mod track;
 
 pub use analysis::{ANALYSIS_SCHEMA, Analysis, Params, analyze_bytes, analyze_path, analyze_photo};
 pub use error::{Error, Result};
@@ -32,3 +33,4 @@ pub use photo::{Photo, Pixels};
 pub use region::Roi;
 pub use scale::DeviceProfiles;
 pub use summary::Summary;
+pub use track::{TRACK_SCHEMA, Track, TrackParams, Visit, track};

@@ -1,0 +1,304 @@
+//! Tracking: the same dots across visits, and how the treatment fades, spreads and shifts
+//! colour; the `smpscope.track/1` document.
+//!
+//! Visits are ordered by date; each later visit is registered onto the first from the dot
+//! patterns ([`register`]); its dots continue identities or start new ones ([`identity`]); a
+//! visit that adds many dots or ink is a touch-up and becomes the baseline of the visits after
+//! it; each visit is compared with its baseline dot by dot ([`change`]), and ink_retained over
+//! time gives the fade and the touch-up forecast ([`trend`]).
+
+pub mod change;
+pub mod identity;
+pub mod register;
+pub mod trend;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Analysis;
+use crate::error::{Error, Result};
+use change::{DotChange, View, compare, median_lab};
+use identity::Catalogue;
+use register::{Similarity, register};
+pub use trend::Trend;
+
+/// The schema name of a tracking document.
+pub const TRACK_SCHEMA: &str = "smpscope.track/1";
+
+/// What a caller can set for tracking; every field has a sensible default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrackParams {
+    /// ink_retained below which a touch-up is due. Half the ink gone is when the dots have
+    /// visibly lost contrast against the skin.
+    pub touch_up_threshold: f64,
+    /// Share of a visit's dots (in the view shared with the visits before) never seen before,
+    /// from which the visit counts as a touch-up.
+    pub touch_up_new_dots: f64,
+    /// Rise of the ink of dots seen at the previous visit, from which the visit counts as a
+    /// touch-up (re-inking).
+    pub touch_up_ink_rise: f64,
+}
+
+impl Default for TrackParams {
+    fn default() -> Self {
+        TrackParams { touch_up_threshold: 0.5, touch_up_new_dots: 0.12, touch_up_ink_rise: 1.2 }
+    }
+}
+
+impl TrackParams {
+    pub fn validate(&self) -> Result<()> {
+        let open_unit = |name: &str, v: f64| {
+            if v > 0.0 && v < 1.0 { Ok(()) } else { Err(Error::parameter(name, format!("must be between 0 and 1, not {v}"))) }
+        };
+        open_unit("touch_up_threshold", self.touch_up_threshold)?;
+        open_unit("touch_up_new_dots", self.touch_up_new_dots)?;
+        if !(self.touch_up_ink_rise > 1.0 && self.touch_up_ink_rise.is_finite()) {
+            return Err(Error::parameter("touch_up_ink_rise", format!("must be a ratio above 1, not {}", self.touch_up_ink_rise)));
+        }
+        Ok(())
+    }
+}
+
+/// One visit to track: its analysis and, optionally, its date (else the EXIF capture date).
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub analysis: Analysis,
+    pub date: Option<NaiveDate>,
+}
+
+/// How a visit lies on the first one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationReport {
+    /// Carries this visit's px onto the first visit's px: x' = a x - b y + tx, y' = b x + a y + ty.
+    pub transform: Similarity,
+    pub rotation_deg: f64,
+    /// Length factor onto the first visit (> 1: this visit was taken from farther away).
+    pub scale: f64,
+    /// Root-mean-square distance of lined-up dots, px of the first visit.
+    pub residual_px: f64,
+    /// The same in um (None without a scale).
+    pub residual_um: Option<f64>,
+    /// Dots lined up / dots expected in the shared field of view.
+    pub matched_dots: usize,
+    pub shared_dots: usize,
+}
+
+/// One visit's figures, relative to its baseline (the first visit or the last touch-up before
+/// it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitReport {
+    pub source: String,
+    pub date: NaiveDate,
+    /// Months since the first visit.
+    pub months: f64,
+    /// Index of the visit this one is compared with.
+    pub baseline: usize,
+    /// Whether this visit added dots or ink (it is the baseline of the visits after it).
+    pub touch_up: bool,
+    /// None for the first visit.
+    pub registration: Option<RegistrationReport>,
+    pub dot_count: usize,
+    pub density_per_cm2: Option<f64>,
+    /// Baseline dots in the field of view both visits share.
+    pub shared_dots: usize,
+    /// Of those, found again / not found; and dots never seen before in that view.
+    pub matched: usize,
+    pub lost: usize,
+    pub new: usize,
+    /// Dots now / dots at the baseline, in the shared view.
+    pub density_retained: Option<f64>,
+    /// Ink of the matched dots now / at the baseline (fade).
+    pub ink_retained: Option<f64>,
+    /// Median growth of the spread sigma of matched dots, um.
+    pub spread_growth_um: Option<f64>,
+    /// Median change of the deposit diameter of matched dots, um.
+    pub diameter_change_um: Option<f64>,
+    /// CIEDE2000 between the median colour of the matched dots now (white-balanced on the
+    /// skin) and at the baseline.
+    pub colour_shift_de: Option<f64>,
+    /// b* now minus at the baseline, of the same median colours: negative = bluer.
+    pub delta_b: Option<f64>,
+}
+
+/// One dot followed across visits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackedDot {
+    pub id: usize,
+    /// Where it was first seen, px of the first visit.
+    pub x: f64,
+    pub y: f64,
+    pub first_visit: usize,
+    /// Its index in each visit's dots, null where not found.
+    pub dots: Vec<Option<usize>>,
+    /// Its change at each visit relative to that visit's baseline, where seen at both.
+    pub changes: Vec<Option<DotChange>>,
+}
+
+/// The `smpscope.track/1` document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Track {
+    pub schema: String,
+    pub params: TrackParams,
+    pub visits: Vec<VisitReport>,
+    pub matches: Vec<TrackedDot>,
+    pub trend: Trend,
+    pub warnings: Vec<String>,
+}
+
+impl Track {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a track always serialises")
+    }
+}
+
+fn visit_date(v: &Visit) -> Result<NaiveDate> {
+    let missing = || Error::MissingDate { source_name: v.analysis.image.source.clone() };
+    match v.date {
+        Some(d) => Ok(d),
+        None => {
+            let text = v.analysis.image.captured_at.as_deref().ok_or_else(missing)?;
+            NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").map_err(|_| missing())
+        }
+    }
+}
+
+fn centres(a: &Analysis) -> Vec<[f64; 2]> {
+    a.dots.iter().map(|d| [d.x, d.y]).collect()
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    (!v.is_empty()).then(|| crate::plane::quantile(&mut v, 0.5))
+}
+
+/// Follows the dots of `visits` (any order; sorted by date here) and measures the change.
+pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
+    params.validate()?;
+    if visits.len() < 2 {
+        return Err(Error::parameter("visits", format!("tracking needs at least two visits, not {}", visits.len())));
+    }
+    let mut dated: Vec<(NaiveDate, Analysis)> = visits.into_iter().map(|v| Ok((visit_date(&v)?, v.analysis))).collect::<Result<_>>()?;
+    dated.sort_by_key(|(d, _)| *d);
+    let (dates, analyses): (Vec<NaiveDate>, Vec<Analysis>) = dated.into_iter().unzip();
+    let frame = |a: &Analysis| (a.image.width as f64, a.image.height as f64);
+    let first = &analyses[0];
+    let first_centres = centres(first);
+    let registrations: Vec<Option<register::Registration>> = std::iter::once(Ok(None))
+        .chain(analyses[1..].par_iter().map(|a| {
+            register(&centres(a), &first_centres, frame(a), frame(first))
+                .map(Some)
+                .map_err(|reason| Error::Registration { source_name: a.image.source.clone(), reason })
+        }).collect::<Vec<_>>())
+        .collect::<Result<_>>()?;
+    let to_first: Vec<Similarity> = registrations.iter().map(|r| r.map_or(Similarity::IDENTITY, |r| r.transform)).collect();
+
+    // Identities: a dot continues one within half a typical dot diameter (never more than 0.45
+    // of the spacing, so that a neighbour is never taken), or farther when registration is loose.
+    let diameter_px = |a: &Analysis| median(a.dots.iter().map(|d| d.diameter_px).collect()).unwrap_or(3.0);
+    let spacing = register::typical_spacing(&first_centres);
+    let mut catalogue = Catalogue::new(&first_centres, analyses.len());
+    for (v, a) in analyses.iter().enumerate().skip(1) {
+        let residual = registrations[v].map_or(0.0, |r| r.residual_px);
+        let tolerance = (0.5 * diameter_px(first)).max(4.0 * residual).min(0.45 * spacing);
+        let carried: Vec<[f64; 2]> = centres(a).iter().map(|&p| to_first[v].apply(p)).collect();
+        catalogue.add_visit(v, &carried, tolerance);
+    }
+    // Whether an identity lies in visit v's field of view, a dot diameter in from the edges.
+    let margins: Vec<f64> = analyses.iter().map(diameter_px).collect();
+    let in_view = |pos: [f64; 2], v: usize| register::inside(&[pos], &to_first[v].inverse(), frame(&analyses[v]), margins[v]) == 1;
+
+    let um_per_px = first.scale.px_per_mm.map(|s| 1000.0 / s);
+    let views: Vec<View> = analyses.iter().zip(&to_first).map(|(a, t)| View { dots: &a.dots, scale: t.scale() }).collect();
+    let ids = &catalogue.identities;
+    let months: Vec<f64> = dates.iter().map(|d| (*d - dates[0]).num_days() as f64 / trend::MONTH_DAYS).collect();
+
+    let mut reports = Vec::with_capacity(analyses.len());
+    let mut changes: Vec<Vec<Option<DotChange>>> = vec![vec![None; analyses.len()]; ids.len()];
+    let mut baseline = 0;
+    let mut warnings = Vec::new();
+    for (t, a) in analyses.iter().enumerate() {
+        let shared = |b: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
+        // A touch-up: many dots never seen before, or the ink of known dots risen.
+        let touch_up = t > 0 && {
+            let seen_now = shared(t - 1).filter(|(_, id)| id.dots[t].is_some()).count();
+            let new = shared(t - 1).filter(|(_, id)| id.first_visit == t).count();
+            let (then, now) = shared(t - 1).filter_map(|(_, id)| Some((id.dots[t - 1]?, id.dots[t]?))).fold((0.0, 0.0), |(x, y), (p, q)| {
+                (x + views[t - 1].dots[p].ink_px * views[t - 1].scale.powi(2), y + views[t].dots[q].ink_px * views[t].scale.powi(2))
+            });
+            new as f64 >= params.touch_up_new_dots * seen_now.max(1) as f64 || now >= params.touch_up_ink_rise * then.max(1e-12)
+        };
+        let b = baseline;
+        let mut pairs = Vec::new();
+        let (mut at_base, mut at_now, mut new) = (0, 0, 0);
+        for (i, id) in shared(b) {
+            at_base += id.dots[b].is_some() as usize;
+            at_now += id.dots[t].is_some() as usize;
+            new += (id.dots[t].is_some() && id.first_visit > b) as usize;
+            if let (Some(p), Some(q)) = (id.dots[b], id.dots[t]) {
+                let c = compare(&views[b], p, &views[t], q, um_per_px);
+                pairs.push((p, c.clone()));
+                if t != b {
+                    changes[i][t] = Some(c);
+                }
+            }
+        }
+        let ink = |f: &dyn Fn(&(usize, DotChange)) -> f64| pairs.iter().map(f).sum::<f64>();
+        let ink_then = ink(&|(p, _)| views[b].dots[*p].ink_px * views[b].scale.powi(2));
+        let ink_now = ink(&|(p, c)| c.ink_retained * views[b].dots[*p].ink_px * views[b].scale.powi(2));
+        let lab_then = median_lab(pairs.iter().map(|(p, _)| views[b].dots[*p].lab));
+        let lab_now = median_lab(pairs.iter().map(|(_, c)| c.lab_balanced));
+        let colour = lab_then.zip(lab_now);
+        let registration = registrations[t].map(|r| RegistrationReport {
+            transform: r.transform,
+            rotation_deg: r.transform.rotation_deg(),
+            scale: r.transform.scale(),
+            residual_px: r.residual_px,
+            residual_um: um_per_px.map(|k| k * r.residual_px),
+            matched_dots: r.matched,
+            shared_dots: r.shared_dots,
+        });
+        if at_base < 20 {
+            warnings.push(format!("{}: only {at_base} dots shared with the baseline visit; its figures are uncertain", a.image.source));
+        }
+        reports.push(VisitReport {
+            source: a.image.source.clone(),
+            date: dates[t],
+            months: months[t],
+            baseline: b,
+            touch_up,
+            registration,
+            dot_count: a.dots.len(),
+            density_per_cm2: a.summary.density_per_cm2,
+            shared_dots: at_base,
+            matched: pairs.len(),
+            lost: at_base - pairs.len(),
+            new,
+            density_retained: (at_base > 0).then(|| at_now as f64 / at_base as f64),
+            ink_retained: (ink_then > 0.0).then(|| ink_now / ink_then),
+            spread_growth_um: median(pairs.iter().filter_map(|(_, c)| c.spread_growth_um).collect()),
+            diameter_change_um: median(pairs.iter().filter_map(|(_, c)| c.diameter_change_um).collect()),
+            colour_shift_de: colour.map(|(x, y)| crate::colour::delta_e_2000(x, y)),
+            delta_b: colour.map(|(x, y)| y[2] - x[2]),
+        });
+        if touch_up {
+            baseline = t;
+        }
+    }
+    if um_per_px.is_none() {
+        warnings.push("the first visit has no scale: spread, diameter and residual in um are null".into());
+    }
+    let points: Vec<(f64, f64)> = reports
+        .iter()
+        .filter(|r| !r.touch_up)
+        .filter_map(|r| Some((r.months - months[r.baseline], r.ink_retained?)))
+        .collect();
+    let trend = trend::fit(&points, (dates[baseline], baseline), params.touch_up_threshold);
+    let matches = ids
+        .iter()
+        .zip(changes)
+        .enumerate()
+        .map(|(i, (id, changes))| TrackedDot { id: i, x: id.position[0], y: id.position[1], first_visit: id.first_visit, dots: id.dots.clone(), changes })
+        .collect();
+    Ok(Track { schema: TRACK_SCHEMA.into(), params: params.clone(), visits: reports, matches, trend, warnings })
+}

@@ -1,0 +1,313 @@
+//! Registration: the similarity transform (rotation, scale, translation) that carries a later
+//! visit's dots onto the first visit's, found from the dot patterns alone.
+//!
+//! SMP dots are laid out almost regularly, so single dots say nothing about where they are;
+//! small triangles of neighbouring dots do. Each dot's triangles with its nearest neighbours
+//! are described by their shape (side ratios, invariant to the transform); triangles of the
+//! two visits with the same shape propose a transform each; proposals vote in a coarse grid of
+//! transforms, and the best-voted cells are refined on all dots (iterated closest points with a
+//! shrinking tolerance) and judged by how many dots they line up. Lighting and white balance do
+//! not enter: only positions do.
+
+use std::collections::HashMap;
+
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+use serde::{Deserialize, Serialize};
+
+/// The similarity x' = a x - b y + tx, y' = b x + a y + ty (px to px).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Similarity {
+    pub a: f64,
+    pub b: f64,
+    pub tx: f64,
+    pub ty: f64,
+}
+
+impl Similarity {
+    pub const IDENTITY: Similarity = Similarity { a: 1.0, b: 0.0, tx: 0.0, ty: 0.0 };
+
+    pub fn apply(&self, p: [f64; 2]) -> [f64; 2] {
+        [self.a * p[0] - self.b * p[1] + self.tx, self.b * p[0] + self.a * p[1] + self.ty]
+    }
+
+    pub fn inverse(&self) -> Similarity {
+        let s2 = self.a * self.a + self.b * self.b;
+        let (a, b) = (self.a / s2, -self.b / s2);
+        Similarity { a, b, tx: -(a * self.tx - b * self.ty), ty: -(b * self.tx + a * self.ty) }
+    }
+
+    /// Lengths are multiplied by this.
+    pub fn scale(&self) -> f64 {
+        self.a.hypot(self.b)
+    }
+
+    /// Counter-clockwise in image coordinates (y down), degrees.
+    pub fn rotation_deg(&self) -> f64 {
+        self.b.atan2(self.a).to_degrees()
+    }
+
+    /// The least-squares similarity carrying each `from` point onto its `to` point
+    /// (closed form; None for fewer than two distinct points).
+    pub fn fit(from: &[[f64; 2]], to: &[[f64; 2]]) -> Option<Similarity> {
+        let n = from.len() as f64;
+        if from.len() < 2 || from.len() != to.len() {
+            return None;
+        }
+        let mean = |v: &[[f64; 2]]| v.iter().fold([0.0, 0.0], |m, p| [m[0] + p[0] / n, m[1] + p[1] / n]);
+        let (mf, mt) = (mean(from), mean(to));
+        let (mut sxx, mut a, mut b) = (0.0, 0.0, 0.0);
+        for (p, q) in from.iter().zip(to) {
+            let (px, py, qx, qy) = (p[0] - mf[0], p[1] - mf[1], q[0] - mt[0], q[1] - mt[1]);
+            sxx += px * px + py * py;
+            a += px * qx + py * qy;
+            b += px * qy - py * qx;
+        }
+        if sxx <= 1e-12 {
+            return None;
+        }
+        let (a, b) = (a / sxx, b / sxx);
+        Some(Similarity { a, b, tx: mt[0] - (a * mf[0] - b * mf[1]), ty: mt[1] - (b * mf[0] + a * mf[1]) })
+    }
+}
+
+/// A registration of one visit onto the first.
+#[derive(Clone, Copy, Debug)]
+pub struct Registration {
+    /// Carries the visit's px onto the first visit's px.
+    pub transform: Similarity,
+    /// Dots lined up within the final tolerance.
+    pub matched: usize,
+    /// Root-mean-square distance between lined-up dots, px of the first visit.
+    pub residual_px: f64,
+    /// Dots expected in the shared field of view (the fewer of the two visits').
+    pub shared_dots: usize,
+}
+
+type Indexed = GeomWithData<[f64; 2], usize>;
+
+fn tree(points: &[[f64; 2]]) -> RTree<Indexed> {
+    RTree::bulk_load(points.iter().enumerate().map(|(i, &p)| Indexed::new(p, i)).collect())
+}
+
+/// A triangle of neighbouring dots: vertices ordered by the length of the opposite side, and its
+/// shape as (shortest / longest, middle / longest).
+struct Triangle {
+    vertices: [usize; 3],
+    shape: [f64; 2],
+}
+
+/// Neighbours per dot that form its triangles.
+const NEIGHBOURS: usize = 5;
+
+fn triangles(points: &[[f64; 2]], index: &RTree<Indexed>, centres: impl Iterator<Item = usize>) -> Vec<Triangle> {
+    let mut out = Vec::new();
+    for i in centres {
+        let near: Vec<usize> = index.nearest_neighbor_iter(&points[i]).map(|n| n.data).filter(|&j| j != i).take(NEIGHBOURS).collect();
+        for (k, &j) in near.iter().enumerate() {
+            for &l in &near[k + 1..] {
+                let d = |u: usize, w: usize| (points[u][0] - points[w][0]).hypot(points[u][1] - points[w][1]);
+                // Side opposite each vertex.
+                let mut sides = [(d(j, l), i), (d(i, l), j), (d(i, j), l)];
+                sides.sort_by(|x, y| x.0.total_cmp(&y.0));
+                let longest = sides[2].0;
+                // Nearly equal sides leave the vertex order to noise: such triangles mislead.
+                if longest <= 0.0 || (sides[1].0 - sides[0].0) < 0.03 * longest || (sides[2].0 - sides[1].0) < 0.03 * longest {
+                    continue;
+                }
+                out.push(Triangle { vertices: [sides[0].1, sides[1].1, sides[2].1], shape: [sides[0].0 / longest, sides[1].0 / longest] });
+            }
+        }
+    }
+    out
+}
+
+/// Median distance from each point to its nearest neighbour, px.
+pub fn typical_spacing(points: &[[f64; 2]]) -> f64 {
+    let index = tree(points);
+    let mut d: Vec<f64> = points
+        .iter()
+        .filter_map(|p| index.nearest_neighbor_iter(p).nth(1).map(|q| (q.geom()[0] - p[0]).hypot(q.geom()[1] - p[1])))
+        .collect();
+    if d.is_empty() {
+        return f64::NAN;
+    }
+    crate::plane::quantile(&mut d, 0.5)
+}
+
+/// Pairs (moving index, fixed index) of moving points that land within `tol` of a fixed point.
+fn line_up(t: &Similarity, moving: &[[f64; 2]], fixed_index: &RTree<Indexed>, tol: f64) -> Vec<(usize, usize, f64)> {
+    moving
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &p)| {
+            let q = t.apply(p);
+            let n = fixed_index.nearest_neighbor(&q)?;
+            let d = (n.geom()[0] - q[0]).hypot(n.geom()[1] - q[1]);
+            (d <= tol).then_some((i, n.data, d))
+        })
+        .collect()
+}
+
+/// Iterated closest points from a proposal, tolerance shrinking from a third of the spacing.
+fn refine(start: Similarity, moving: &[[f64; 2]], fixed: &[[f64; 2]], fixed_index: &RTree<Indexed>, spacing: f64) -> (Similarity, Vec<(usize, usize, f64)>) {
+    let mut t = start;
+    let mut pairs = Vec::new();
+    for tol in [0.35, 0.25, 0.15, 0.08, 0.06, 0.06] {
+        pairs = line_up(&t, moving, fixed_index, tol * spacing);
+        let (from, to): (Vec<_>, Vec<_>) = pairs.iter().map(|&(i, j, _)| (moving[i], fixed[j])).unzip();
+        match Similarity::fit(&from, &to) {
+            Some(f) if pairs.len() >= 3 => t = f,
+            _ => break,
+        }
+    }
+    (t, pairs)
+}
+
+/// Points of `points` whose image under `t` falls inside `frame` (width, height, px) by at
+/// least `margin` px.
+pub fn inside(points: &[[f64; 2]], t: &Similarity, frame: (f64, f64), margin: f64) -> usize {
+    points
+        .iter()
+        .filter(|&&p| {
+            let q = t.apply(p);
+            q[0] >= margin - 0.5 && q[1] >= margin - 0.5 && q[0] <= frame.0 - 0.5 - margin && q[1] <= frame.1 - 0.5 - margin
+        })
+        .count()
+}
+
+/// The widest pose change searched: the same area photographed at another visit is a little
+/// turned and nearer or farther, not upside down (EXIF orientation is already applied).
+pub const MAX_ROTATION_DEG: f64 = 45.0;
+pub const MAX_SCALE: f64 = 1.5;
+/// Dots a registration must share, and the share of them that must line up.
+const MIN_SHARED: usize = 20;
+const MIN_LINED_UP: f64 = 0.3;
+
+/// Registers `moving` (a later visit's dot centres, in a frame of `moving_frame` px) onto
+/// `fixed` (the first visit's, in `fixed_frame`). Err with a reason when the two do not show
+/// the same scalp area (too few dots line up) or there are too few dots to tell.
+pub fn register(moving: &[[f64; 2]], fixed: &[[f64; 2]], moving_frame: (f64, f64), fixed_frame: (f64, f64)) -> Result<Registration, String> {
+    const MIN_DOTS: usize = 8;
+    if moving.len() < MIN_DOTS || fixed.len() < MIN_DOTS {
+        return Err(format!("too few dots to register ({} and {}; at least {MIN_DOTS} each)", moving.len(), fixed.len()));
+    }
+    let (fixed_index, moving_index) = (tree(fixed), tree(moving));
+    let spacing = typical_spacing(fixed);
+    let fixed_triangles = triangles(fixed, &fixed_index, 0..fixed.len());
+    // A few hundred dots of the later visit carry enough triangles to find the transform.
+    let stride = moving.len().div_ceil(500);
+    let moving_triangles = triangles(moving, &moving_index, (0..moving.len()).step_by(stride));
+    let shapes: RTree<Indexed> = RTree::bulk_load(fixed_triangles.iter().enumerate().map(|(i, t)| Indexed::new(t.shape, i)).collect());
+
+    // Votes in cells of (log scale, rotation, where the moving frame's centre lands).
+    let centre = [moving_frame.0 / 2.0, moving_frame.1 / 2.0];
+    let mut votes: HashMap<[i64; 4], (u32, Similarity)> = HashMap::new();
+    const SHAPE_TOLERANCE: f64 = 0.02;
+    for m in &moving_triangles {
+        let from = m.vertices.map(|v| moving[v]);
+        for f in shapes.locate_within_distance(m.shape, SHAPE_TOLERANCE * SHAPE_TOLERANCE) {
+            let to = fixed_triangles[f.data].vertices.map(|v| fixed[v]);
+            let Some(t) = Similarity::fit(&from, &to) else { continue };
+            let s = t.scale();
+            if !(1.0 / MAX_SCALE..=MAX_SCALE).contains(&s) || t.rotation_deg().abs() > MAX_ROTATION_DEG {
+                continue;
+            }
+            let c = t.apply(centre);
+            let key = [(s.ln() / 0.04).round() as i64, (t.rotation_deg() / 3.0).round() as i64, (c[0] / (0.5 * spacing)).floor() as i64, (c[1] / (0.5 * spacing)).floor() as i64];
+            let e = votes.entry(key).or_insert((0, t));
+            e.0 += 1;
+        }
+    }
+    let mut ranked: Vec<([i64; 4], u32, Similarity)> = votes.into_iter().map(|(k, (n, t))| (k, n, t)).collect();
+    // Ties broken by the cell, so that the result never depends on hashing order.
+    ranked.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let best = ranked
+        .iter()
+        .take(24)
+        .map(|&(_, _, t)| refine(t, moving, fixed, &fixed_index, spacing))
+        .max_by(|x, y| x.1.len().cmp(&y.1.len()).then(y.0.tx.total_cmp(&x.0.tx)))
+        .ok_or_else(|| "no triangle of dots has a counterpart: the photos show different dot patterns".to_string())?;
+    let (transform, pairs) = best;
+    let residual_px = (pairs.iter().map(|p| p.2 * p.2).sum::<f64>() / pairs.len().max(1) as f64).sqrt();
+    // Dots either visit should see in the shared field of view, half a spacing in from the edges.
+    let margin = 0.5 * spacing;
+    let shared = inside(moving, &transform, fixed_frame, margin).min(inside(fixed, &transform.inverse(), moving_frame, margin));
+    if shared < MIN_SHARED {
+        return Err(format!("the photos share too little of the scalp: {shared} dots in the shared field of view, at least {MIN_SHARED} needed"));
+    }
+    let needed = (MIN_LINED_UP * shared as f64).ceil() as usize;
+    if pairs.len() < needed {
+        return Err(format!(
+            "only {} of the {} dots in the best shared field of view line up (at least {needed} needed): the photos seem to show different scalp areas",
+            pairs.len(),
+            shared
+        ));
+    }
+    Ok(Registration { transform, matched: pairs.len(), residual_px, shared_dots: shared })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// A jittered hexagonal lattice like an SMP layout, `n` x `n` dots 40 px apart.
+    fn layout(seed: u64, n: usize) -> Vec<[f64; 2]> {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut v = Vec::new();
+        for i in 0..n {
+            for j in 0..n {
+                let x = 40.0 * j as f64 + if i % 2 == 1 { 20.0 } else { 0.0 };
+                v.push([x + r.random_range(-8.0..8.0), 35.0 * i as f64 + r.random_range(-8.0..8.0)]);
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn similarity_fit_inverts_and_composes() {
+        let t = Similarity { a: 1.05 * 0.2f64.cos(), b: 1.05 * 0.2f64.sin(), tx: 30.0, ty: -12.0 };
+        let p = [[0.0, 0.0], [10.0, 3.0], [-4.0, 8.0]];
+        let q: Vec<_> = p.iter().map(|&x| t.apply(x)).collect();
+        let f = Similarity::fit(&p, &q).unwrap();
+        assert!((f.a - t.a).abs() < 1e-12 && (f.b - t.b).abs() < 1e-12 && (f.tx - t.tx).abs() < 1e-9);
+        let back = t.inverse().apply(t.apply([5.0, 7.0]));
+        assert!((back[0] - 5.0).abs() < 1e-9 && (back[1] - 7.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn finds_a_rotated_scaled_shifted_visit_with_dots_lost_and_added() {
+        let fixed = layout(1, 30);
+        let truth = Similarity { a: 1.08 * 12f64.to_radians().cos(), b: 1.08 * 12f64.to_radians().sin(), tx: 250.0, ty: -140.0 };
+        let inv = truth.inverse();
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        // The later visit: 30 % of the dots lost, 30 % new ones, positions measured to 0.3 px.
+        let mut moving: Vec<[f64; 2]> = fixed
+            .iter()
+            .filter(|_| r.random::<f64>() > 0.3)
+            .map(|&p| inv.apply(p))
+            .collect();
+        for p in &mut moving {
+            *p = [p[0] + r.random_range(-0.3..0.3), p[1] + r.random_range(-0.3..0.3)];
+        }
+        for _ in 0..(0.3 * fixed.len() as f64) as usize {
+            moving.push([r.random_range(-300.0..1000.0), r.random_range(-300.0..1000.0)]);
+        }
+        let frame = (1200.0, 1050.0);
+        let reg = register(&moving, &fixed, frame, frame).unwrap();
+        for p in [[0.0, 0.0], [600.0, 500.0], [1200.0, 1000.0]] {
+            let (a, b) = (reg.transform.apply(p), truth.apply(p));
+            assert!((a[0] - b[0]).hypot(a[1] - b[1]) < 0.5, "{a:?} vs {b:?}");
+        }
+        assert!(reg.residual_px < 0.5);
+    }
+
+    #[test]
+    fn refuses_another_scalp_area() {
+        let (a, b) = (layout(1, 20), layout(2, 20));
+        let frame = (800.0, 700.0);
+        let err = register(&b, &a, frame, frame).unwrap_err();
+        assert!(err.contains("different scalp areas"), "{err}");
+    }
+}

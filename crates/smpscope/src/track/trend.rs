@@ -1,0 +1,131 @@
+//! The fade trend: ink_retained over time, and when a touch-up will be due.
+//!
+//! Model: exponential fade, ink_retained(t) = 2^(-t / half_life), t in months since the
+//! baseline (the first visit, or the last touch-up). Pigment cleared by the skin's macrophages
+//! at a rate proportional to what is left gives exactly this; it has one parameter, so it can be
+//! fitted from as few as two later visits, and it passes through 1 at the baseline by
+//! construction. Every segment between touch-ups shares the patient's fade rate, so all
+//! segments are fitted together: log2 ink_retained = -t / half_life, least squares through the
+//! origin. The interval combines the scatter about the fit with a floor of the measurement's own
+//! error (3 points of ink_retained), so that two visits that happen to agree still get an
+//! honest interval.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The fitted fade and the forecast.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trend {
+    /// Always "exponential" in this schema.
+    pub model: String,
+    /// ink_retained below which a touch-up is due.
+    pub threshold: f64,
+    /// Visits (excluding baselines) the fit used.
+    pub fitted_visits: usize,
+    /// Months for the ink to halve; None when no fade is measurable or too few visits.
+    pub half_life_months: Option<f64>,
+    /// 95 % interval of the half-life, months; the upper end None when the fade could be zero.
+    pub half_life_interval_months: [Option<f64>; 2],
+    /// Share of the ink lost per year, 0..1.
+    pub fade_per_year: Option<f64>,
+    /// The baseline the forecast runs from (visit index).
+    pub baseline_visit: usize,
+    /// Predicted date when ink_retained falls below the threshold.
+    pub touch_up_due: Option<NaiveDate>,
+    /// 95 % interval of that date; the late end None when it may never be reached.
+    pub touch_up_due_interval: [Option<NaiveDate>; 2],
+    /// Why there is no forecast, when there is none.
+    pub note: Option<String>,
+}
+
+/// Error of one visit's ink_retained, as a share, that no scatter can undercut.
+const MEASUREMENT_ERROR: f64 = 0.03;
+/// Average month, days.
+pub const MONTH_DAYS: f64 = 365.2425 / 12.0;
+
+/// Two-sided 95 % Student t quantiles for 1..=10 degrees of freedom.
+fn t95(df: usize) -> f64 {
+    const T: [f64; 10] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+    if df == 0 { f64::INFINITY } else { T.get(df - 1).copied().unwrap_or(1.96) }
+}
+
+fn add_months(d: NaiveDate, months: f64) -> Option<NaiveDate> {
+    if !months.is_finite() || months.abs() > 12.0 * 200.0 {
+        return None;
+    }
+    d.checked_add_signed(chrono::TimeDelta::days((months * MONTH_DAYS).round() as i64))
+}
+
+/// Fits the fade from `points` (months since their baseline, ink_retained) and forecasts from
+/// `baseline` (its date and index) when ink_retained crosses `threshold`.
+pub fn fit(points: &[(f64, f64)], baseline: (NaiveDate, usize), threshold: f64) -> Trend {
+    let mut trend = Trend {
+        model: "exponential".into(),
+        threshold,
+        fitted_visits: 0,
+        half_life_months: None,
+        half_life_interval_months: [None, None],
+        fade_per_year: None,
+        baseline_visit: baseline.1,
+        touch_up_due: None,
+        touch_up_due_interval: [None, None],
+        note: None,
+    };
+    let used: Vec<(f64, f64)> = points.iter().copied().filter(|&(t, r)| t > 0.0 && r > 0.0 && r.is_finite()).collect();
+    trend.fitted_visits = used.len();
+    if used.len() < 2 {
+        trend.note = Some(format!(
+            "too few visits to forecast: {} after a baseline, at least 2 needed (3 visits without a touch-up)",
+            used.len()
+        ));
+        return trend;
+    }
+    // rate = fade in log2 units per month: log2 r = -rate t.
+    let stt: f64 = used.iter().map(|p| p.0 * p.0).sum();
+    let rate = -used.iter().map(|p| p.0 * p.1.log2()).sum::<f64>() / stt;
+    let scatter = used.iter().map(|p| (p.1.log2() + rate * p.0).powi(2)).sum::<f64>() / (used.len() - 1) as f64;
+    let floor = (MEASUREMENT_ERROR / std::f64::consts::LN_2).powi(2);
+    let q = if scatter > floor { t95(used.len() - 1) } else { 1.96 };
+    let se = (scatter.max(floor) / stt).sqrt();
+    let (fast, slow) = (rate + q * se, rate - q * se);
+    trend.fade_per_year = Some(1.0 - (-rate * 12.0).exp2());
+    if rate <= 0.0 {
+        trend.note = Some("no measurable fade: ink_retained does not fall over the visits".into());
+        return trend;
+    }
+    trend.half_life_months = Some(1.0 / rate);
+    trend.half_life_interval_months = [Some(1.0 / fast), (slow > 0.0).then(|| 1.0 / slow)];
+    // Months from the baseline until 2^(-rate t) = threshold.
+    let to_threshold = |r: f64| -threshold.log2() / r;
+    trend.touch_up_due = add_months(baseline.0, to_threshold(rate));
+    trend.touch_up_due_interval = [add_months(baseline.0, to_threshold(fast)), if slow > 0.0 { add_months(baseline.0, to_threshold(slow)) } else { None }];
+    trend
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovers_a_half_life_and_forecasts_its_crossing() {
+        let h: f64 = 30.0;
+        let points: Vec<(f64, f64)> = [6.0, 14.0, 25.0].iter().map(|&t| (t, (-t / h).exp2())).collect();
+        let d0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let t = fit(&points, (d0, 0), 0.5);
+        assert!((t.half_life_months.unwrap() - h).abs() < 1e-9);
+        // Half the ink is gone after one half-life.
+        let due = t.touch_up_due.unwrap();
+        assert!(((due - d0).num_days() as f64 - h * MONTH_DAYS).abs() <= 1.0);
+        let [lo, hi] = t.half_life_interval_months;
+        assert!(lo.unwrap() < h && hi.unwrap() > h);
+    }
+
+    #[test]
+    fn too_few_visits_or_no_fade_give_no_forecast() {
+        let d0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let one = fit(&[(12.0, 0.8)], (d0, 0), 0.5);
+        assert!(one.touch_up_due.is_none() && one.note.unwrap().contains("too few"));
+        let flat = fit(&[(6.0, 1.01), (12.0, 1.0)], (d0, 0), 0.5);
+        assert!(flat.half_life_months.is_none() && flat.touch_up_due.is_none());
+    }
+}
