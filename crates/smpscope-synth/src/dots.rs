@@ -43,8 +43,13 @@ pub fn normalise_k(k: [f64; 3]) -> [f64; 3] {
 
 /// The ink's absorption vector after blue shift, normalised.
 pub fn ink_k(spec: &SceneSpec) -> [f64; 3] {
-    let b = spec.blue_shift.clamp(0.0, 1.0);
-    let [r, g, bl] = spec.ink_k;
+    blue_shifted_k(spec.ink_k, spec.blue_shift)
+}
+
+/// Absorption `ink_k` after a blue shift of 0 .. 1 (clamped), normalised.
+pub fn blue_shifted_k(ink_k: [f64; 3], blue_shift: f64) -> [f64; 3] {
+    let b = blue_shift.clamp(0.0, 1.0);
+    let [r, g, bl] = ink_k;
     // UV breaks down the chromophores that absorb blue-ish light, and the residue reads redder
     // in absorption: the dot looks bluer.
     normalise_k([r * (1.0 + 0.15 * b), g, bl * (1.0 - 0.3 * b)])
@@ -56,7 +61,7 @@ fn z(r: &mut ChaCha8Rng) -> f64 {
 }
 
 /// Draws one dot's size, spread and amount (always the same number of draws).
-fn draw(spec: &SceneSpec, r: &mut ChaCha8Rng, x: f64, y: f64, overlaps: bool) -> DotInstance {
+pub(crate) fn draw(spec: &SceneSpec, r: &mut ChaCha8Rng, x: f64, y: f64, overlaps: bool) -> DotInstance {
     let diameter_um = spec.diameter_um * (spec.diameter_cv * z(r)).exp();
     let spread_um = spec.spread_um * (spec.spread_cv * z(r)).exp();
     let a0 = (spec.amplitude * (spec.amplitude_cv * z(r)).exp()).clamp(AMPLITUDE_RANGE.0, AMPLITUDE_RANGE.1);

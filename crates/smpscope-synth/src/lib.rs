@@ -20,7 +20,8 @@
 //! Modules: [`scene`] (the spec and its random sampling), [`skin`] (skin, light, shine),
 //! [`dots`] (dot placement), [`hair`] (distractors), [`profile`] (the dot's radial profile),
 //! [`raster`] (pixel-area integration of absorbers), [`region`] (treated region), [`render`],
-//! [`encode`] (JPEG/EXIF/PNG) and [`truth`].
+//! [`encode`] (JPEG/EXIF/PNG) and [`truth`]; [`series`] renders one patient's visits over years
+//! (fade, spread, blueing, loss, touch-up, camera pose and light per visit).
 
 pub mod dots;
 pub mod encode;
@@ -31,10 +32,14 @@ pub mod raster;
 pub mod region;
 pub mod render;
 pub mod scene;
+pub mod series;
 pub mod skin;
 pub mod truth;
 
 pub use encode::{EXIF_MAKE, EXIF_MODEL, EncodedPhoto, encode, to_stored, write_photo};
-pub use render::{Scene, od_map, render, render_linear};
+pub use render::{Scene, od_map, render, render_dots, render_linear};
 pub use scene::{Highlight, SceneSpec};
+pub use series::{
+    Pose, Series, SeriesDot, SeriesSpec, SeriesTruth, Shot, TouchUp, VisitScene, VisitTruth, render_series, write_series,
+};
 pub use truth::{Conditions, DistractorKind, TRUTH_SCHEMA, Truth, TruthDistractor, TruthDot};

@@ -16,7 +16,7 @@ use crate::raster::{self, Absorber, BAND};
 use crate::region::{self, Polygon};
 use crate::scene::{SceneSpec, rng, stream};
 use crate::skin::{Skin, luminance};
-use crate::truth::{Conditions, TRUTH_SCHEMA, Truth, TruthDot};
+use crate::truth::{Conditions, TRUTH_SCHEMA, Truth, TruthDistractor, TruthDot};
 
 /// A rendered scene: the upright 8-bit sRGB image and its truth.
 #[derive(Clone, Debug)]
@@ -27,36 +27,66 @@ pub struct Scene {
     pub truth: Truth,
 }
 
-/// Everything drawn for a scene before any pixel is computed.
-struct Layout {
-    skin: Skin,
-    region: Option<Polygon>,
-    dots: Vec<DotInstance>,
-    absorbers: Vec<Absorber>,
-    distractors: Vec<crate::truth::TruthDistractor>,
-    k: [f64; 3],
+/// Everything drawn for a frame before any pixel is computed, in that frame's upright px.
+pub(crate) struct Layout {
+    pub skin: Skin,
+    pub region: Option<Polygon>,
+    pub dots: Vec<DotInstance>,
+    /// Ink absorption of each dot, parallel to `dots`.
+    pub dot_k: Vec<[f64; 3]>,
+    /// The dots' absorbers first, in the order of `dots`, then the distractors'.
+    pub absorbers: Vec<Absorber>,
+    pub distractors: Vec<TruthDistractor>,
 }
 
-fn layout(spec: &SceneSpec) -> Layout {
+impl Layout {
+    /// A layout from explicit parts; the dots' absorbers are built here at `spec.px_per_mm`.
+    pub fn new(
+        spec: &SceneSpec,
+        skin: Skin,
+        region: Option<Polygon>,
+        dots: Vec<DotInstance>,
+        dot_k: Vec<[f64; 3]>,
+        (extra, distractors): (Vec<Absorber>, Vec<TruthDistractor>),
+    ) -> Self {
+        assert_eq!(dots.len(), dot_k.len(), "one ink per dot");
+        let um = spec.px_per_mm / 1000.0;
+        let mut absorbers: Vec<Absorber> = dots
+            .par_iter()
+            .zip(dot_k.par_iter())
+            .map(|(d, k)| {
+                let profile = DiscGauss::new(0.5 * d.diameter_um * um, d.spread_um * um);
+                Absorber::disc_gauss(d.x, d.y, profile, k.map(|c| c * d.amplitude))
+            })
+            .collect();
+        absorbers.extend(extra);
+        Layout { skin, region, dots, dot_k, absorbers, distractors }
+    }
+}
+
+fn check(spec: &SceneSpec) {
     assert!(spec.width > 0 && spec.height > 0 && spec.px_per_mm > 0.0, "empty frame or scale in SceneSpec");
+}
+
+/// The spec's skin, region and distractors, with `dots` (None: the spec's own lattice).
+fn layout_with(spec: &SceneSpec, dots: Option<&[DotInstance]>) -> Layout {
+    check(spec);
     let skin = Skin::new(spec);
     let margin = dots::margin_px(spec);
     let region = spec.partial_region.then(|| {
         region::hairline(&mut rng(spec.seed, stream::REGION), spec.width, spec.height, margin, spec.region_coverage)
     });
-    let dots = dots::place(spec, region.as_deref(), margin);
+    let dots = match dots {
+        Some(d) => d.to_vec(),
+        None => dots::place(spec, region.as_deref(), margin),
+    };
     let k = dots::ink_k(spec);
-    let um = spec.px_per_mm / 1000.0;
-    let mut absorbers: Vec<Absorber> = dots
-        .par_iter()
-        .map(|d| {
-            let profile = DiscGauss::new(0.5 * d.diameter_um * um, d.spread_um * um);
-            Absorber::disc_gauss(d.x, d.y, profile, k.map(|c| c * d.amplitude))
-        })
-        .collect();
-    let (hair_absorbers, distractors) = hair::distractors(spec);
-    absorbers.extend(hair_absorbers);
-    Layout { skin, region, dots, absorbers, distractors, k }
+    let dot_k = vec![k; dots.len()];
+    Layout::new(spec, skin, region, dots, dot_k, hair::distractors(spec))
+}
+
+fn layout(spec: &SceneSpec) -> Layout {
+    layout_with(spec, None)
 }
 
 /// Per-pixel optical density (linear R, G, B) of every absorber (dots and distractors),
@@ -221,14 +251,28 @@ fn camera(spec: &SceneSpec, mut img: Vec<[f32; 3]>) -> RgbImage {
 /// # Panics
 /// If the frame is empty or `px_per_mm` is not positive.
 pub fn render(spec: &SceneSpec) -> Scene {
-    let l = layout(spec);
-    let linear = compose(spec, &l);
-    let upright = camera(spec, linear);
-    let truth = truth(spec, &l);
-    Scene { upright, truth }
+    render_layout(spec, &layout(spec)).0
 }
 
-fn truth(spec: &SceneSpec, l: &Layout) -> Truth {
+/// Renders the spec's skin, light, region and distractors with an explicit list of dots
+/// (centres in upright px, sizes in um, the spec's ink colour) instead of the spec's lattice.
+///
+/// # Panics
+/// As [`render`].
+pub fn render_dots(spec: &SceneSpec, dots: &[DotInstance]) -> Scene {
+    render_layout(spec, &layout_with(spec, Some(dots))).0
+}
+
+/// Renders a layout; also returns, for each truth dot, its index in `l.dots`.
+pub(crate) fn render_layout(spec: &SceneSpec, l: &Layout) -> (Scene, Vec<usize>) {
+    check(spec);
+    let linear = compose(spec, l);
+    let upright = camera(spec, linear);
+    let (truth, idx) = truth(spec, l);
+    (Scene { upright, truth }, idx)
+}
+
+fn truth(spec: &SceneSpec, l: &Layout) -> (Truth, Vec<usize>) {
     let ppm = spec.px_per_mm;
     let (w, h) = (spec.width, spec.height);
     let in_frame = |d: &DotInstance| d.x >= -0.5 && d.y >= -0.5 && d.x < w as f64 - 0.5 && d.y < h as f64 - 0.5;
@@ -249,7 +293,8 @@ fn truth(spec: &SceneSpec, l: &Layout) -> Truth {
             let light = l.skin.lighting(d.x, d.y);
             let s = l.skin.smooth_reflectance(d.x, d.y);
             let skin: [f64; 3] = std::array::from_fn(|c| light[c] * s[c]);
-            let dot: [f64; 3] = std::array::from_fn(|c| skin[c] * 10f64.powf(-l.k[c] * peak_od));
+            let k = l.dot_k[i];
+            let dot: [f64; 3] = std::array::from_fn(|c| skin[c] * 10f64.powf(-k[c] * peak_od));
             let (lab, skin_lab) = (linear_rgb_to_lab(dot), linear_rgb_to_lab(skin));
             TruthDot {
                 id,
@@ -258,7 +303,7 @@ fn truth(spec: &SceneSpec, l: &Layout) -> Truth {
                 diameter_um: d.diameter_um,
                 spread_um: d.spread_um,
                 amplitude: d.amplitude,
-                k: l.k,
+                k,
                 peak_od,
                 ink: d.amplitude * std::f64::consts::PI * r_mm * r_mm,
                 fwhm_um,
@@ -280,7 +325,7 @@ fn truth(spec: &SceneSpec, l: &Layout) -> Truth {
     let y = luminance(lit);
     let noise_sd = (spec.noise_gain * y + spec.read_noise * spec.read_noise).sqrt();
     let jpeg = spec.jpeg_quality.is_some();
-    Truth {
+    let truth = Truth {
         schema: TRUTH_SCHEMA.into(),
         seed: spec.seed,
         width: w,
@@ -313,7 +358,8 @@ fn truth(spec: &SceneSpec, l: &Layout) -> Truth {
             overlap_fraction: spec.overlap_fraction,
             partial_region: spec.partial_region,
         },
-    }
+    };
+    (truth, idx)
 }
 
 #[cfg(test)]

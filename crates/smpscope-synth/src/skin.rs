@@ -2,6 +2,9 @@
 //!
 //! Mottle and texture are defined as bilinear interpolations of coarse grids: that is both fast
 //! and exact for the truth, which evaluates the very same functions at a dot's centre.
+//!
+//! The reflectance ([`SkinField`]) and the light are separate so that a patient series can keep
+//! one skin fixed on the scalp while the camera and the light change from visit to visit.
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -51,15 +54,16 @@ struct Grid<T> {
 }
 
 impl<T: Copy + Send> Grid<T> {
-    /// A grid covering the frame (plus one node beyond each side), filled row by row by `f(j)`.
-    fn over_frame(width: u32, height: u32, step: f64, f: impl Fn(usize, f64, &mut [T]) + Sync, init: T) -> Self
+    /// A grid covering the box [ox, ox + width] x [oy, oy + height] px (plus one node beyond each
+    /// side), filled row by row by `f(j, y, row)`; a frame is the box at (-0.5, -0.5).
+    fn over_box(origin: [f64; 2], width: f64, height: f64, step: f64, f: impl Fn(usize, f64, &mut [T]) + Sync, init: T) -> Self
     where
         T: Sync,
     {
-        let x0 = -0.5 - step;
-        let y0 = -0.5 - step;
-        let nx = ((width as f64 + 2.0 * step) / step).ceil() as usize + 2;
-        let ny = ((height as f64 + 2.0 * step) / step).ceil() as usize + 2;
+        let x0 = origin[0] - step;
+        let y0 = origin[1] - step;
+        let nx = ((width + 2.0 * step) / step).ceil() as usize + 2;
+        let ny = ((height + 2.0 * step) / step).ceil() as usize + 2;
         let mut values = vec![init; nx * ny];
         values.par_chunks_mut(nx).enumerate().for_each(|(j, row)| f(j, y0 + j as f64 * step, row));
         Self { x0, y0, inv_step: 1.0 / step, nx, ny, values }
@@ -127,24 +131,19 @@ struct Shine {
     peak: f64,
 }
 
-/// The skin and light of one scene.
+/// Skin reflectance without the light: base colour, mottle and fine texture over a box of px
+/// ("field" coordinates: the frame itself for a single photo, the scalp for a series).
 #[derive(Clone, Debug)]
-pub struct Skin {
+pub struct SkinField {
     base: [f64; 3],
     mottle: Grid<[f32; 3]>,
     texture: Grid<f32>,
-    /// exposure * white balance, per channel.
-    gain: [f64; 3],
-    centre: (f64, f64),
-    gradient: (f64, f64),
-    vignetting: f64,
-    inv_corner2: f64,
-    shines: Vec<Shine>,
 }
 
-impl Skin {
-    /// Draws the mottle and texture fields and fixes the exposure.
-    pub fn new(spec: &SceneSpec) -> Self {
+impl SkinField {
+    /// Draws the mottle and texture of `spec`'s skin over the box at `origin` (px) of
+    /// `width` x `height` px, with `spec.px_per_mm` as the field's scale.
+    pub fn new(spec: &SceneSpec, origin: [f64; 2], width: f64, height: f64) -> Self {
         let ppm = spec.px_per_mm;
         let mut r = rng(spec.seed, stream::SKIN);
         let base: [f64; 3] = std::array::from_fn(|c| fitzpatrick_linear(spec.skin_type)[c] * spec.skin_tint[c]);
@@ -161,9 +160,9 @@ impl Skin {
         let norm = (2.0 / waves.len() as f64).sqrt();
         let half_a = 0.5 * spec.mottle_amplitude;
         let mstep = (MOTTLE_WAVELENGTH_MM.0 * ppm / 16.0).max(2.0);
-        let mottle = Grid::over_frame(spec.width, spec.height, mstep, |_, y, row: &mut [[f32; 3]]| {
+        let mottle = Grid::over_box(origin, width, height, mstep, |_, y, row: &mut [[f32; 3]]| {
             for (i, out) in row.iter_mut().enumerate() {
-                let x = -0.5 - mstep + i as f64 * mstep;
+                let x = origin[0] - mstep + i as f64 * mstep;
                 let n: f64 = waves.iter().map(|w| (w[0] * x + w[1] * y + w[2]).cos()).sum::<f64>() * norm;
                 *out = MOTTLE_WEIGHT.map(|wc| (half_a * wc * n).exp() as f32);
             }
@@ -175,14 +174,53 @@ impl Skin {
         let tstep = (spec.texture_corr_um * 1e-3 * ppm).max(1.0);
         let tsd = 1.5 * spec.texture_rms;
         let seed = spec.seed;
-        let texture = Grid::over_frame(spec.width, spec.height, tstep, |j, _, row: &mut [f32]| {
+        let texture = Grid::over_box(origin, width, height, tstep, |j, _, row: &mut [f32]| {
             let mut tr = rng(seed, stream::TEXTURE + j as u64);
             for out in row.iter_mut() {
                 let z: f64 = StandardNormal.sample(&mut tr);
                 *out = (1.0 + tsd * z).max(0.3) as f32;
             }
         }, 1.0);
+        Self { base, mottle, texture }
+    }
+}
 
+/// The skin and light of one scene.
+#[derive(Clone, Debug)]
+pub struct Skin {
+    base: [f64; 3],
+    mottle: Grid<[f32; 3]>,
+    texture: Grid<f32>,
+    /// Similarity (a, b, tx, ty) from frame px to field px, None when they coincide.
+    to_field: Option<[f64; 4]>,
+    /// exposure * white balance, per channel.
+    gain: [f64; 3],
+    centre: (f64, f64),
+    gradient: (f64, f64),
+    /// |gradient| at the frame edge (relative).
+    light_gradient: f64,
+    vignetting: f64,
+    inv_corner2: f64,
+    shines: Vec<Shine>,
+}
+
+impl Skin {
+    /// Draws the mottle and texture fields and fixes the exposure.
+    pub fn new(spec: &SceneSpec) -> Self {
+        let field = SkinField::new(spec, [-0.5, -0.5], spec.width as f64, spec.height as f64);
+        Self::lit(spec, field, None)
+    }
+
+    /// The skin `field` seen through a camera: frame px p shows field point
+    /// (a x - b y + tx, b x + a y + ty) for `to_field` = (a, b, tx, ty); the light, exposure and
+    /// frame come from `spec` (the field's own scale and seed are not used here).
+    pub fn in_field(spec: &SceneSpec, field: SkinField, to_field: [f64; 4]) -> Self {
+        Self::lit(spec, field, Some(to_field))
+    }
+
+    fn lit(spec: &SceneSpec, field: SkinField, to_field: Option<[f64; 4]>) -> Self {
+        let ppm = spec.px_per_mm;
+        let SkinField { base, mottle, texture } = field;
         // Exposure: partial auto-exposure, capped so the brightest skin stays below the ceiling.
         let auto = (AUTO_TARGET_Y / luminance(base)).powf(AUTO_STRENGTH);
         let mottle_max: [f64; 3] = std::array::from_fn(|c| {
@@ -211,9 +249,11 @@ impl Skin {
             base,
             mottle,
             texture,
+            to_field,
             gain: std::array::from_fn(|c| exposure * spec.white_balance[c]),
             centre: (0.5 * (w - 1.0), 0.5 * (h - 1.0)),
             gradient: (spec.light_gradient * th.cos() / half_extent, spec.light_gradient * th.sin() / half_extent),
+            light_gradient: spec.light_gradient.abs(),
             vignetting: spec.vignetting,
             inv_corner2: 4.0 / (w * w + h * h),
             shines,
@@ -229,9 +269,37 @@ impl Skin {
         self.gain.map(|k| k * g * v)
     }
 
+    /// Lighting of the frame extended beyond it by holding the gradient and the vignetting at
+    /// their frame-edge extremes (inside the frame it equals [`Skin::lighting`] up to rounding):
+    /// the reference light of a series, which must stay positive at scalp points far outside
+    /// the first frame, where the quadratic vignetting would go negative.
+    pub fn reference_lighting(&self, x: f64, y: f64) -> [f64; 3] {
+        let (dx, dy) = (x - self.centre.0, y - self.centre.1);
+        let g = (1.0 + self.gradient.0 * dx + self.gradient.1 * dy).clamp(1.0 - self.light_gradient, 1.0 + self.light_gradient);
+        let edge = 1.0 - self.vignetting;
+        let v = (1.0 - self.vignetting * (dx * dx + dy * dy) * self.inv_corner2).clamp(edge.min(1.0), edge.max(1.0));
+        self.gain.map(|k| k * g * v)
+    }
+
+    /// Frame px to field px.
+    #[inline]
+    fn field_point(&self, x: f64, y: f64) -> (f64, f64) {
+        match self.to_field {
+            None => (x, y),
+            Some([a, b, tx, ty]) => (a * x - b * y + tx, b * x + a * y + ty),
+        }
+    }
+
     /// Skin reflectance without the fine texture, S'_c(x) = base_c * mottle_c(x).
     #[inline]
     pub fn smooth_reflectance(&self, x: f64, y: f64) -> [f64; 3] {
+        let (x, y) = self.field_point(x, y);
+        let m = self.mottle.at(x, y);
+        std::array::from_fn(|c| self.base[c] * m[c])
+    }
+
+    /// [`Skin::smooth_reflectance`] at a point given in field px.
+    pub fn field_reflectance(&self, x: f64, y: f64) -> [f64; 3] {
         let m = self.mottle.at(x, y);
         std::array::from_fn(|c| self.base[c] * m[c])
     }
@@ -239,12 +307,22 @@ impl Skin {
     /// Fine multiplicative texture, mean 1.
     #[inline]
     pub fn texture(&self, x: f64, y: f64) -> f64 {
+        let (x, y) = self.field_point(x, y);
         self.texture.at(x, y)
     }
 
     /// L_c * S_c (texture included) for pixels (0..out.len(), y): the same values as the
     /// point functions, evaluated a row at a time (vertical interpolation once per grid node).
     pub fn lit_row(&self, y: f64, out: &mut [[f32; 3]]) {
+        if self.to_field.is_some() {
+            // Seen through a camera the grid rows are not frame rows: evaluate point by point.
+            for (i, o) in out.iter_mut().enumerate() {
+                let x = i as f64;
+                let (l, s, t) = (self.lighting(x, y), self.smooth_reflectance(x, y), self.texture(x, y));
+                *o = std::array::from_fn(|c| (l[c] * s[c] * t) as f32);
+            }
+            return;
+        }
         let (m0, m1, mv) = self.mottle.rows_at(y);
         let mrow: Vec<[f64; 3]> =
             m0.iter().zip(m1).map(|(a, b)| std::array::from_fn(|c| a[c] as f64 + mv * (b[c] as f64 - a[c] as f64))).collect();
