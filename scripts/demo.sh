@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the bundled fixtures: build the command, analyse the demo patient's three
-# visits (scale from the device profile matched on EXIF), write one JSON document and one
-# overlay per photo to out/, and print a line per photo.
+# The main job on the bundled fixtures: build the command; analyse the demo photos (scale from
+# the device profile matched on EXIF), writing one JSON document and one overlay per photo to
+# out/; then track the demo patient's four visits (fixtures/patient) into out/patient.track.json
+# and out/patient.csv, and print what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p smpscope-cli
@@ -19,3 +20,23 @@ print(f"{d['image']['source']} ({d['image'].get('captured_at') or 'no date'}): {
       f"spread {dist['spread_um']['median']:.0f} um, ink {dist['ink']['median']:.5f} OD mm^2")
 PY
 done
+
+./target/release/smpscope track fixtures/patient/visit-*.jpg --profiles fixtures/devices.toml \
+  --out out/patient.track.json --csv out/patient.csv --overlay out/patient -q
+python3 - out/patient.track.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+fmt = lambda v, f: "-" if v is None else format(v, f)
+print("\ndemo patient: visit, date, baseline, touch-up, ink retained, density retained, spread growth um, dE, delta b*")
+for i, v in enumerate(d["visits"]):
+    print(f"  {i + 1} {v['date']} base {v['baseline'] + 1} {'touch-up' if v['touch_up'] else '        '} "
+          f"ink {fmt(v['ink_retained'], '.3f')} density {fmt(v['density_retained'], '.3f')} "
+          f"spread {fmt(v['spread_growth_um'], '+.1f')} dE {fmt(v['colour_shift_de'], '.2f')} db {fmt(v['delta_b'], '+.2f')}")
+t = d["trend"]
+if t["half_life_months"] is not None:
+    lo, hi = t["half_life_interval_months"]
+    print(f"  half-life {t['half_life_months']:.1f} months (95%: {fmt(lo, '.1f')}..{fmt(hi, '.1f')}); "
+          f"touch-up due {t['touch_up_due']} ({t['touch_up_due_interval'][0]}..{t['touch_up_due_interval'][1]})")
+else:
+    print("  " + (t["note"] or "no forecast"))
+PY

@@ -79,3 +79,48 @@ fn nonsense_arguments_exit_2() {
         assert!(!o.stderr.is_empty());
     }
 }
+
+#[test]
+fn track_follows_the_demo_patient_and_writes_csv() {
+    let out = tempfile::tempdir().unwrap();
+    let csv = out.path().join("visits.csv");
+    let json = out.path().join("track.json");
+    let mut args: Vec<String> = vec!["track".into()];
+    // Given out of order: the EXIF dates decide.
+    for v in [3, 1, 4, 2] {
+        args.push(fixture(&format!("patient/visit-{v}.jpg")).display().to_string());
+    }
+    for a in ["--profiles", fixture("devices.toml").to_str().unwrap(), "--out", json.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "-q"] {
+        args.push(a.into());
+    }
+    let o = smpscope(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc = read(&json);
+    assert_eq!(doc["schema"], "smpscope.track/1");
+    let visits = doc["visits"].as_array().unwrap();
+    let dates: Vec<&str> = visits.iter().map(|v| v["date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2023-03-14", "2023-11-12", "2024-11-12", "2026-01-12"]);
+    // The truth of the demo patient (fixtures/patient/series.truth.json): ink kept 0.830 and
+    // 0.625 at the second and third visits, a touch-up before the fourth.
+    let ink: Vec<f64> = visits[1..3].iter().map(|v| v["ink_retained"].as_f64().unwrap()).collect();
+    assert!((ink[0] - 0.830).abs() < 0.03 && (ink[1] - 0.625).abs() < 0.03, "{ink:?}");
+    assert_eq!(visits.iter().map(|v| v["touch_up"].as_bool().unwrap()).collect::<Vec<_>>(), [false, false, false, true]);
+    for v in &visits[1..] {
+        assert!(v["registration"]["residual_um"].as_f64().unwrap() < 25.0);
+        assert!(v["delta_b"].as_f64().unwrap() < 0.0, "blueing: {v}");
+    }
+    let trend = &doc["trend"];
+    assert_eq!(trend["baseline_visit"], 3);
+    assert!(trend["half_life_months"].as_f64().is_some_and(|h| (h - 30.0).abs() < 6.0), "{trend}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    assert!(text.starts_with("visit,source,date,months,baseline,touch_up"));
+}
+
+#[test]
+fn track_refuses_a_visit_without_a_date_and_wrong_date_counts() {
+    let p = fixture("photos/demo-1.jpg");
+    let o = smpscope(&["track", p.to_str().unwrap(), p.to_str().unwrap(), "--dates", "2024-01-01", "-q"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("dates"));
+}

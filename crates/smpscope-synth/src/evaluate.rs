@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use smpscope::colour::delta_e_2000;
-use smpscope::{Analysis, Params};
+use smpscope::{Analysis, Dot, Params};
 
 use crate::{SceneSpec, Truth, encode, render};
 
@@ -24,8 +24,36 @@ pub struct PhotoScore {
     pub colour_de: Vec<f64>,
 }
 
-/// Matches detections to truth dots (greedy by distance within half the true diameter, at
-/// least 1.5 px) and scores every measure. Truth dots whose disc is cut by the frame's edge,
+/// Pairs (truth index, detection index): closest first, within half the true diameter (at
+/// least 1.5 px), each at most once, among the truth dots `candidates`.
+pub fn pair_detections(truth: &Truth, dots: &[Dot], candidates: &[usize]) -> Vec<(usize, usize)> {
+    let px_mm = truth.px_per_mm;
+    let mut pairs = Vec::new();
+    for (j, d) in dots.iter().enumerate() {
+        for &i in candidates {
+            let t = &truth.dots[i];
+            let tol = (0.5 * t.diameter_um / 1000.0 * px_mm).max(1.5);
+            let dist = (d.x - t.x).hypot(d.y - t.y);
+            if dist <= tol {
+                pairs.push((dist, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut used_t = vec![false; truth.dots.len()];
+    let mut used_d = vec![false; dots.len()];
+    let mut out = Vec::new();
+    for (_, i, j) in pairs {
+        if !used_t[i] && !used_d[j] {
+            used_t[i] = true;
+            used_d[j] = true;
+            out.push((i, j));
+        }
+    }
+    out
+}
+
+/// Matches detections to truth dots ([`pair_detections`]) and scores every measure. Truth dots whose disc is cut by the frame's edge,
 /// and detections there, are left out: half a dot cannot be measured.
 pub fn score(truth: &Truth, analysis: &Analysis) -> PhotoScore {
     let px_mm = truth.px_per_mm;
@@ -37,26 +65,9 @@ pub fn score(truth: &Truth, analysis: &Analysis) -> PhotoScore {
             margin(t.x, t.y, t.diameter_um / 2000.0 * px_mm + 1.0)
         })
         .collect();
-    let mut pairs = Vec::new();
-    for (j, d) in analysis.dots.iter().enumerate() {
-        for &i in &truth_ok {
-            let t = &truth.dots[i];
-            let tol = (0.5 * t.diameter_um / 1000.0 * px_mm).max(1.5);
-            let dist = (d.x - t.x).hypot(d.y - t.y);
-            if dist <= tol {
-                pairs.push((dist, i, j));
-            }
-        }
-    }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut used_t = vec![false; truth.dots.len()];
     let mut used_d = vec![false; analysis.dots.len()];
     let mut s = PhotoScore { truth_dots: truth_ok.len(), ..Default::default() };
-    for (_, i, j) in pairs {
-        if used_t[i] || used_d[j] {
-            continue;
-        }
-        used_t[i] = true;
+    for (i, j) in pair_detections(truth, &analysis.dots, &truth_ok) {
         used_d[j] = true;
         s.matched += 1;
         let (t, d) = (&truth.dots[i], &analysis.dots[j]);

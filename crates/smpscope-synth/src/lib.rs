@@ -26,6 +26,7 @@
 pub mod dots;
 pub mod encode;
 pub mod evaluate;
+pub mod evaluate_series;
 pub mod hair;
 pub mod profile;
 pub mod raster;

@@ -49,3 +49,17 @@ fn clean_photo_is_measured_closely() {
     let f = Figures::of(&[&s]);
     check("clean", &f, 0.97, [0.06, 8.0, 5.0, 6.0, 0.10, 2.5]);
 }
+
+/// A low-resolution photo (the spread is then fitted for all dots together) and a tracking:
+/// identical with one thread and with three.
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let spec = SceneSpec { width: 400, height: 300, px_per_mm: 18.0, distractors: true, ..Default::default() };
+    let scene = render(&spec);
+    let photo = encode(&scene, &spec);
+    let run = |n: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        pool.install(|| smpscope::analyze_bytes(&photo.bytes, "low-res.png", &params_for(&scene.truth)).unwrap().to_json())
+    };
+    assert_eq!(run(1), run(3));
+}

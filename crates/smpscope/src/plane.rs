@@ -96,6 +96,36 @@ pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     k
 }
 
+/// The discrete Gaussian kernel of variance `t` px^2: e^-t I_n(t) for taps n = -N..N (I_n the
+/// modified Bessel function), the kernel of diffusion on a pixel grid. Its variance is exactly
+/// `t` however small; taps below 1e-7 of the centre are dropped and the rest renormalised.
+pub fn discrete_gaussian_kernel(t: f64) -> Vec<f64> {
+    let mut half: Vec<f64> = Vec::new();
+    for n in 0..=(6.0 * t.sqrt() + 4.0) as usize {
+        // I_n(t) = sum_m (t/2)^(2m+n) / (m! (m+n)!), with e^-t folded into the first term.
+        let mut term = (-t).exp();
+        for k in 1..=n {
+            term *= 0.5 * t / k as f64;
+        }
+        let mut sum = 0.0;
+        for m in 0..500 {
+            sum += term;
+            term *= 0.25 * t * t / ((m + 1) as f64 * (m + 1 + n) as f64);
+            if term < 1e-17 * sum {
+                break;
+            }
+        }
+        if n > 0 && sum < 1e-7 * half[0] {
+            break;
+        }
+        half.push(sum);
+    }
+    let mut k: Vec<f64> = half.iter().rev().chain(half.iter().skip(1)).copied().collect();
+    let total: f64 = k.iter().sum();
+    k.iter_mut().for_each(|v| *v /= total);
+    k
+}
+
 /// Median of a slice (reorders it). NaN-free input assumed; empty gives NaN.
 pub fn median(v: &mut [f32]) -> f32 {
     if v.is_empty() {
@@ -136,4 +166,16 @@ mod tests {
         let p = Plane { width: 4, height: 2, data: vec![1., 3., 5., 7., 1., 3., 5., 7.] };
         assert_eq!(p.downsample(2).data, vec![2.0, 6.0]);
     }
+
+    #[test]
+    fn discrete_gaussian_has_its_variance() {
+        for t in [0.05, 0.2, 0.36, 1.0, 4.0] {
+            let k = discrete_gaussian_kernel(t);
+            let r = (k.len() / 2) as f64;
+            let var: f64 = k.iter().enumerate().map(|(i, w)| w * (i as f64 - r).powi(2)).sum();
+            assert!((var - t).abs() < 1e-4 * t, "{t}: {var}");
+            assert!((k.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
 }
+

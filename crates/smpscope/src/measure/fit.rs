@@ -9,7 +9,6 @@
 //! derivatives and Huber weights, so that a hair or pore crossing the window pulls less.
 
 use super::profile;
-use crate::plane::gaussian_kernel;
 
 /// The model parameters of one dot, in pixels and OD.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,12 +45,13 @@ pub struct Blur {
 }
 
 impl Blur {
-    /// Splits a total blur variance (camera and pixel, px^2) between density and light.
-    pub fn new(total_variance: f64) -> Blur {
-        let density_var = total_variance.min(0.25);
-        let light_var = total_variance - density_var;
-        let light_kernel = if light_var > 0.01 { gaussian_kernel(light_var.sqrt() as f32).into_iter().map(f64::from).collect() } else { Vec::new() };
-        Blur { density_sigma: density_var.sqrt(), light_kernel }
+    /// A blur of `density_variance` px^2 acting on the optical density (the pixel's area, over
+    /// which the sensor averages) and `light_variance` px^2 acting on the light (the camera's
+    /// optics). The light kernel is the discrete Gaussian, whose variance is exact even for a
+    /// fraction of a pixel, where a sampled Gaussian would be far off.
+    pub fn new(density_variance: f64, light_variance: f64) -> Blur {
+        let light_kernel = if light_variance > 1e-4 { crate::plane::discrete_gaussian_kernel(light_variance) } else { Vec::new() };
+        Blur { density_sigma: density_variance.max(0.0).sqrt(), light_kernel }
     }
 }
 
@@ -427,7 +427,7 @@ mod tests {
 
     #[test]
     fn recovers_a_single_dot_through_the_light_blur() {
-        let blur = Blur::new(0.8f64.powi(2) + 1.0 / 12.0);
+        let blur = Blur::new(1.0 / 12.0, 0.8f64.powi(2));
         let truth = DotModel { x: 15.3, y: 14.6, amplitude: 0.9, radius: 4.2, sigma: 0.7 };
         let win = window(&[truth], 0.01, 31, &blur);
         let start = DotModel { x: 15.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.5 };
@@ -440,7 +440,7 @@ mod tests {
 
     #[test]
     fn separates_two_overlapping_dots() {
-        let blur = Blur::new(0.5);
+        let blur = Blur::new(1.0 / 12.0, 0.42);
         let a = DotModel { x: 12.0, y: 15.0, amplitude: 0.6, radius: 3.5, sigma: 0.8 };
         let b = DotModel { x: 18.5, y: 15.5, amplitude: 0.8, radius: 3.0, sigma: 0.8 };
         let win = window(&[a, b], 0.0, 31, &blur);
@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn amplitudes_only_keeps_the_geometry() {
-        let blur = Blur::new(0.4);
+        let blur = Blur::new(1.0 / 12.0, 0.32);
         let truth = DotModel { x: 10.0, y: 10.0, amplitude: 0.5, radius: 3.0, sigma: 0.5 };
         let win = window(&[truth], 0.0, 21, &blur);
         let start = DotModel { amplitude: 0.2, ..truth };

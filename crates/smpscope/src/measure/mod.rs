@@ -166,7 +166,9 @@ fn shared_spread(inp: &Inputs, all: &[Candidate], groups: &[Vec<usize>], first: 
     let singles: Vec<&Vec<usize>> = groups.iter().zip(first).filter(|(g, r)| g.len() == 1 && r.iter().all(|d| d.is_ok())).map(|(g, _)| g).collect();
     let step = singles.len().div_ceil(400).max(1);
     let sample: Vec<&Vec<usize>> = singles.into_iter().step_by(step).collect();
-    let total = |s: f64| -> f64 { sample.par_iter().map(|g| fit_members(inp, all, g, Some(s)).1.cost).sum() };
+    // Costs are collected in order and summed serially: a parallel float sum would depend on
+    // how the work was split, and so on the number of threads.
+    let total = |s: f64| -> f64 { sample.par_iter().map(|g| fit_members(inp, all, g, Some(s)).1.cost).collect::<Vec<f64>>().iter().sum() };
     // Golden-section search over 0 .. 3 px of spread.
     let (mut a, mut b) = (0.0f64, 3.0f64);
     let g = 0.618_033_988_75;
@@ -296,7 +298,7 @@ fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<
         .map(|i| win.od[i] as f32)
         .collect();
     let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
-    let blur = Blur::new(blur_variance(inp));
+    let blur = Blur::new(PIXEL_VARIANCE, inp.scale.camera_blur_px.unwrap_or(0.0).powi(2));
     let starts: Vec<DotModel> = members
         .iter()
         .map(|c| {

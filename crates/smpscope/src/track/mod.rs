@@ -172,6 +172,35 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     (!v.is_empty()).then(|| crate::plane::quantile(&mut v, 0.5))
 }
 
+/// Whether visit `t` is a touch-up, judged on the identities in the view it shares with visit
+/// `t - 1`: the ink of the dots seen at both has risen (re-inking), or the dots have become more
+/// numerous by at least the new-dot share, with as many never-seen dots carrying fresh ink (at
+/// least 0.8 of the median continuing dot's). Stray detections (a stubble fragment, a dot
+/// missed before) come and go at every visit without making the dots more numerous.
+fn is_touch_up<'a>(shared: impl Iterator<Item = &'a identity::Identity>, views: &[View], t: usize, params: &TrackParams) -> bool {
+    let ink = |v: usize, d: usize| views[v].dots[d].ink_px * views[v].scale.powi(2);
+    let (mut then, mut now, mut before, mut continuing, mut new) = (0.0, 0.0, 0usize, Vec::new(), Vec::new());
+    for id in shared {
+        before += id.dots[t - 1].is_some() as usize;
+        match (id.dots[t - 1], id.dots[t]) {
+            (_, Some(q)) if id.first_visit == t => new.push(ink(t, q)),
+            (Some(p), Some(q)) => {
+                then += ink(t - 1, p);
+                now += ink(t, q);
+                continuing.push(ink(t, q));
+            }
+            (None, Some(q)) => continuing.push(ink(t, q)),
+            _ => {}
+        }
+    }
+    let after = continuing.len() + new.len();
+    let typical = median(continuing).unwrap_or(0.0);
+    let fresh = new.iter().filter(|&&i| i >= 0.8 * typical).count() as f64;
+    let share = params.touch_up_new_dots;
+    let more_dots = after as f64 >= (1.0 + share) * before as f64 && fresh >= share * after as f64;
+    more_dots || now >= params.touch_up_ink_rise * then.max(1e-12)
+}
+
 /// Follows the dots of `visits` (any order; sorted by date here) and measures the change.
 pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     params.validate()?;
@@ -193,14 +222,14 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         .collect::<Result<_>>()?;
     let to_first: Vec<Similarity> = registrations.iter().map(|r| r.map_or(Similarity::IDENTITY, |r| r.transform)).collect();
 
-    // Identities: a dot continues one within half a typical dot diameter (never more than 0.45
-    // of the spacing, so that a neighbour is never taken), or farther when registration is loose.
+    // Identities: a dot continues one within a typical dot diameter (farther when registration
+    // is loose, never more than 0.45 of the spacing, so that a neighbour is never taken).
     let diameter_px = |a: &Analysis| median(a.dots.iter().map(|d| d.diameter_px).collect()).unwrap_or(3.0);
     let spacing = register::typical_spacing(&first_centres);
     let mut catalogue = Catalogue::new(&first_centres, analyses.len());
     for (v, a) in analyses.iter().enumerate().skip(1) {
         let residual = registrations[v].map_or(0.0, |r| r.residual_px);
-        let tolerance = (0.5 * diameter_px(first)).max(4.0 * residual).min(0.45 * spacing);
+        let tolerance = diameter_px(first).max(4.0 * residual).min(0.45 * spacing);
         let carried: Vec<[f64; 2]> = centres(a).iter().map(|&p| to_first[v].apply(p)).collect();
         catalogue.add_visit(v, &carried, tolerance);
     }
@@ -219,15 +248,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let mut warnings = Vec::new();
     for (t, a) in analyses.iter().enumerate() {
         let shared = |b: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
-        // A touch-up: many dots never seen before, or the ink of known dots risen.
-        let touch_up = t > 0 && {
-            let seen_now = shared(t - 1).filter(|(_, id)| id.dots[t].is_some()).count();
-            let new = shared(t - 1).filter(|(_, id)| id.first_visit == t).count();
-            let (then, now) = shared(t - 1).filter_map(|(_, id)| Some((id.dots[t - 1]?, id.dots[t]?))).fold((0.0, 0.0), |(x, y), (p, q)| {
-                (x + views[t - 1].dots[p].ink_px * views[t - 1].scale.powi(2), y + views[t].dots[q].ink_px * views[t].scale.powi(2))
-            });
-            new as f64 >= params.touch_up_new_dots * seen_now.max(1) as f64 || now >= params.touch_up_ink_rise * then.max(1e-12)
-        };
+        let touch_up = t > 0 && is_touch_up(shared(t - 1).map(|(_, id)| id), &views, t, params);
         let b = baseline;
         let mut pairs = Vec::new();
         let (mut at_base, mut at_now, mut new) = (0, 0, 0);

@@ -181,8 +181,8 @@ pub fn inside(points: &[[f64; 2]], t: &Similarity, frame: (f64, f64), margin: f6
 pub const MAX_ROTATION_DEG: f64 = 45.0;
 pub const MAX_SCALE: f64 = 1.5;
 /// Dots a registration must share, and the share of them that must line up.
-const MIN_SHARED: usize = 20;
-const MIN_LINED_UP: f64 = 0.3;
+const MIN_SHARED: usize = 12;
+const MIN_LINED_UP: f64 = 0.2;
 
 /// Registers `moving` (a later visit's dot centres, in a frame of `moving_frame` px) onto
 /// `fixed` (the first visit's, in `fixed_frame`). Err with a reason when the two do not show
@@ -236,10 +236,10 @@ pub fn register(moving: &[[f64; 2]], fixed: &[[f64; 2]], moving_frame: (f64, f64
     if shared < MIN_SHARED {
         return Err(format!("the photos share too little of the scalp: {shared} dots in the shared field of view, at least {MIN_SHARED} needed"));
     }
-    let needed = (MIN_LINED_UP * shared as f64).ceil() as usize;
+    let needed = ((MIN_LINED_UP * shared as f64).ceil() as usize).max(MIN_DOTS);
     if pairs.len() < needed {
         return Err(format!(
-            "only {} of the {} dots in the best shared field of view line up (at least {needed} needed): the photos seem to show different scalp areas",
+            "only {} of the {} dots in the best shared field of view line up (at least {needed} needed): the photos seem to show different scalp areas, or too few dots are visible",
             pairs.len(),
             shared
         ));

@@ -1,0 +1,54 @@
+//! Prints one series' tracking next to its truth, visit by visit: `cargo run --release -p
+//! smpscope-synth --example debug_series -- SEED`.
+use smpscope::TrackParams;
+use smpscope_synth::evaluate_series::{random_series, run_series, score_series};
+
+fn main() {
+    let seed: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let spec = random_series(seed, (20.0, 15.0), 1200);
+    let (track, analyses, truth) = run_series(&spec, &TrackParams::default());
+    println!("{}x{} px {:.0} px/mm density {:.0}/cm2 skin {} half-life {:.1} touch-up {:?}", spec.base.width, spec.base.height, spec.base.px_per_mm, spec.base.density_per_cm2, spec.base.skin_type, spec.half_life_months, spec.touch_up);
+    for (v, vt) in truth.visits.iter().enumerate() {
+        let sc = smpscope_synth::evaluate::score(&vt.truth, &analyses[v]);
+        println!("visit {v}: months {:.1} pose {:?} truth dots {} detected {} (scored: truth {} det {} matched {}) touch_up {} rejected {:?}", vt.months, spec.poses[v], vt.truth.dots.len(), analyses[v].dots.len(), sc.truth_dots, sc.detected, sc.matched, vt.touch_up, analyses[v].summary.rejected);
+    }
+    match &track {
+        Ok(t) => {
+            for r in &t.visits {
+                println!("  {} base {} touch {} shared {} matched {} lost {} new {} dens {:.3?} ink {:.3?} sprd {:.2?} de {:.2?} db {:.2?} reg {:?}", r.source, r.baseline, r.touch_up, r.shared_dots, r.matched, r.lost, r.new, r.density_retained, r.ink_retained, r.spread_growth_um, r.colour_shift_de, r.delta_b, r.registration.as_ref().map(|g| (g.rotation_deg, g.scale, g.residual_px, g.matched_dots, g.shared_dots)));
+            }
+            println!("  trend {:?}", t.trend);
+        }
+        Err(e) => println!("  refused: {e}"),
+    }
+    if let Ok(t) = &track { ink_pairs(t, &analyses, &truth); }
+    let s = score_series(&spec, &track, &analyses, &truth);
+    println!("{s:?}");
+}
+
+/// Per-dot ink ratios, measured and true, for the pairs (baseline, visit) of the tracking.
+#[allow(dead_code)]
+pub fn ink_pairs(track: &smpscope::Track, analyses: &[smpscope::Analysis], truth: &smpscope_synth::SeriesTruth) {
+    use smpscope_synth::evaluate::pair_detections;
+    let ident: Vec<Vec<Option<usize>>> = (0..analyses.len()).map(|v| {
+        let vt = &truth.visits[v];
+        let mut out = vec![None; analyses[v].dots.len()];
+        let all: Vec<usize> = (0..vt.truth.dots.len()).collect();
+        for (i, j) in pair_detections(&vt.truth, &analyses[v].dots, &all) { out[j] = Some(i); }
+        out
+    }).collect();
+    for (t, r) in track.visits.iter().enumerate().skip(1) {
+        let b = r.baseline;
+        let (mut m, mut tr, mut mb, mut tb_) = (0.0, 0.0, 0.0, 0.0);
+        for d in &track.matches {
+            if let (Some(p), Some(q)) = (d.dots[b], d.dots[t]) {
+                if let (Some(i), Some(j)) = (ident[b][p], ident[t][q]) {
+                    let (ab, at) = (&analyses[b].dots[p], &analyses[t].dots[q]);
+                    let (xb, xt) = (&truth.visits[b].truth.dots[i], &truth.visits[t].truth.dots[j]);
+                    mb += ab.ink.unwrap(); m += at.ink.unwrap(); tb_ += xb.ink; tr += xt.ink;
+                }
+            }
+        }
+        println!("visit {t} vs {b}: measured ink sums {mb:.4} -> {m:.4} ({:.3}); truth {tb_:.4} -> {tr:.4} ({:.3}); measured/true at base {:.3}, at visit {:.3}", m / mb, tr / tb_, mb / tb_, m / tr);
+    }
+}

@@ -1,0 +1,75 @@
+//! Tracking against the exact truth of synthetic patient series: accuracy on a fixed set, a
+//! series where only the light changes, and a pair of photos of different scalp areas.
+
+use smpscope::{Error, TrackParams, Visit};
+use smpscope_synth::evaluate_series::{SeriesFigures, random_series, run_series, score_series};
+use smpscope_synth::{SeriesSpec, encode, render_series};
+
+#[test]
+fn random_series_are_tracked_within_tolerance() {
+    use rayon::prelude::*;
+    let scores: Vec<_> = (100..108u64)
+        .into_par_iter()
+        .map(|seed| {
+            let spec = random_series(seed, (16.0, 12.0), 800);
+            let (track, analyses, truth) = run_series(&spec, &TrackParams::default());
+            score_series(&spec, &track, &analyses, &truth)
+        })
+        .collect();
+    let f = SeriesFigures::of(&scores.iter().collect::<Vec<_>>());
+    // The bounds sit a little above what the pipeline achieves on this set (see the note of
+    // issue 3 for the full table); registration and matching meet the targets outright.
+    assert!(f.refused <= 2, "{f:?}");
+    assert!(f.registration_um <= 25.0, "{f:?}");
+    assert!(f.match_f1 >= 0.98, "{f:?}");
+    assert!(f.ink_err_pts <= 6.0 && f.density_err_pts <= 8.0, "{f:?}");
+    assert!(f.spread_err_um <= 5.0 && f.colour_err_de <= 1.5 && f.delta_b_err <= 1.2, "{f:?}");
+    assert!(f.delta_b_sign_ok >= 0.9 && f.touch_up_right >= 0.85, "{f:?}");
+}
+
+/// The demo patient with nothing but the light, white balance and camera pose changing.
+fn light_only() -> SeriesSpec {
+    SeriesSpec {
+        half_life_months: 1e9,
+        spread_growth_um_per_year: 0.0,
+        blueing_per_year: 0.0,
+        loss_per_year: 0.0,
+        touch_up: None,
+        ..SeriesSpec::default()
+    }
+}
+
+#[test]
+fn a_change_of_light_alone_is_no_fade_and_no_colour_shift() {
+    let spec = light_only();
+    let (track, _, _) = run_series(&spec, &TrackParams::default());
+    let track = track.unwrap();
+    for v in &track.visits[1..] {
+        assert!(!v.touch_up, "{v:?}");
+        assert!((v.ink_retained.unwrap() - 1.0).abs() <= 0.03, "ink {v:?}");
+        assert!((v.density_retained.unwrap() - 1.0).abs() <= 0.05, "density {v:?}");
+        assert!(v.colour_shift_de.unwrap() <= 1.0 && v.delta_b.unwrap().abs() <= 0.5, "colour {v:?}");
+        assert!(v.spread_growth_um.unwrap().abs() <= 5.0 && v.diameter_change_um.unwrap().abs() <= 5.0, "size {v:?}");
+        assert!(v.registration.as_ref().unwrap().residual_um.unwrap() <= 25.0);
+    }
+    assert!(track.trend.half_life_months.is_none_or(|h| h > 200.0), "{:?}", track.trend);
+}
+
+#[test]
+fn another_scalp_area_is_refused() {
+    let analyse = |spec: &SeriesSpec, v: usize| {
+        let s = render_series(spec);
+        let photo = encode(&s.visits[v].scene, &s.visits[v].spec);
+        let params = smpscope::Params { px_per_mm: Some(spec.base.px_per_mm), ..Default::default() };
+        smpscope::analyze_bytes(&photo.bytes, &format!("seed-{}-visit-{v}.jpg", spec.base.seed), &params).unwrap()
+    };
+    let here = SeriesSpec::default();
+    let elsewhere = SeriesSpec { base: smpscope_synth::SceneSpec { seed: 77, ..here.base.clone() }, ..here.clone() };
+    let visits = vec![Visit { analysis: analyse(&here, 0), date: None }, Visit { analysis: analyse(&elsewhere, 1), date: None }];
+    match smpscope::track(visits, &TrackParams::default()) {
+        Err(Error::Registration { source_name, reason }) => {
+            assert!(source_name.contains("seed-77") && reason.contains("different scalp areas"), "{reason}");
+        }
+        other => panic!("expected a registration error, got {other:?}"),
+    }
+}
