@@ -38,7 +38,8 @@ pub struct SeriesScore {
     pub delta_b_err: Vec<f64>,
     /// Whether the sign of delta b* was right, where the true shift is at least 0.5.
     pub delta_b_sign_ok: Vec<bool>,
-    /// |estimated / true - 1| of the half-life, for series of >= 3 visits over >= 12 months.
+    /// |estimated / true - 1| of the half-life, for series of >= 3 visits over >= 12 months with
+    /// at least two fade visits (infinite when the tracker gave none).
     pub half_life_err: Option<f64>,
     /// Visits whose touch-up flag was right / all later visits.
     pub touch_up_right: usize,
@@ -165,8 +166,11 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
             }
         }
     }
+    // The half-life is judged where the truth allows a fit: at least two visits after a
+    // baseline that are not touch-ups, over at least 12 months.
     let span = truth.visits.last().map_or(0.0, |v| v.months);
-    if n >= 3 && span >= 12.0 {
+    let fade_visits = truth.visits.iter().skip(1).filter(|v| !v.touch_up).count();
+    if n >= 3 && span >= 12.0 && fade_visits >= 2 {
         s.half_life_err = Some(track.trend.half_life_months.map_or(f64::INFINITY, |h| (h / truth.half_life_months - 1.0).abs()));
     }
     s
@@ -204,7 +208,9 @@ pub struct SeriesFigures {
     pub colour_err_de: f64,
     pub delta_b_err: f64,
     pub delta_b_sign_ok: f64,
+    /// Median |estimated / true - 1| of the half-life, and the share within 15 %.
     pub half_life_err: f64,
+    pub half_life_within_15: f64,
     pub touch_up_right: f64,
 }
 
@@ -234,7 +240,8 @@ impl SeriesFigures {
             colour_err_de: pooled(|s| &s.colour_err_de),
             delta_b_err: pooled(|s| &s.delta_b_err),
             delta_b_sign_ok: if signs.is_empty() { f64::NAN } else { signs.iter().filter(|&&b| b).count() as f64 / signs.len() as f64 },
-            half_life_err: if hl.is_empty() { f64::NAN } else { hl.iter().sum::<f64>() / hl.len() as f64 },
+            half_life_err: median(hl.clone()),
+            half_life_within_15: if hl.is_empty() { f64::NAN } else { hl.iter().filter(|&&e| e <= 0.15).count() as f64 / hl.len() as f64 },
             touch_up_right: sum(|s| s.touch_up_right) / sum(|s| s.touch_up_visits).max(1.0),
         }
     }
@@ -249,14 +256,14 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
         }
     }
     let mut out = format!(
-        "{:<13} {:<9} {:>6} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>7} {:>6}\n",
-        "condition", "band", "series", "ref", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "dE", "db", "db_sgn", "hl_err", "touch"
+        "{:<13} {:<9} {:>6} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
+        "condition", "band", "series", "ref", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "dE", "db", "db_sgn", "hl_err", "hl15", "touch"
     );
     let line = |c: &str, b: &str, f: &SeriesFigures| {
         format!(
-            "{:<13} {:<9} {:>6} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>6.2} {:>6.2} {:>5.0}% {:>6.1}% {:>5.0}%\n",
+            "{:<13} {:<9} {:>6} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>6.2} {:>6.2} {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
             c, b, f.series, f.refused, f.registration_um, f.match_precision, f.match_recall, f.match_f1, f.density_err_pts, f.ink_err_pts,
-            f.spread_err_um, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.half_life_err, 100.0 * f.touch_up_right
+            f.spread_err_um, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.half_life_err, 100.0 * f.half_life_within_15, 100.0 * f.touch_up_right
         )
     };
     out.push_str(&line("overall", "", &SeriesFigures::of(&scores.iter().collect::<Vec<_>>())));

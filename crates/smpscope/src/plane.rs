@@ -98,7 +98,8 @@ pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
 
 /// The discrete Gaussian kernel of variance `t` px^2: e^-t I_n(t) for taps n = -N..N (I_n the
 /// modified Bessel function), the kernel of diffusion on a pixel grid. Its variance is exactly
-/// `t` however small; taps below 1e-7 of the centre are dropped and the rest renormalised.
+/// `t` however small; taps below 1e-5 of the centre are dropped and the rest renormalised
+/// (changing the variance by well under 0.1 %).
 pub fn discrete_gaussian_kernel(t: f64) -> Vec<f64> {
     let mut half: Vec<f64> = Vec::new();
     for n in 0..=(6.0 * t.sqrt() + 4.0) as usize {
@@ -115,7 +116,7 @@ pub fn discrete_gaussian_kernel(t: f64) -> Vec<f64> {
                 break;
             }
         }
-        if n > 0 && sum < 1e-7 * half[0] {
+        if n > 0 && sum < 1e-5 * half[0] {
             break;
         }
         half.push(sum);
@@ -173,7 +174,7 @@ mod tests {
             let k = discrete_gaussian_kernel(t);
             let r = (k.len() / 2) as f64;
             let var: f64 = k.iter().enumerate().map(|(i, w)| w * (i as f64 - r).powi(2)).sum();
-            assert!((var - t).abs() < 1e-4 * t, "{t}: {var}");
+            assert!((var - t).abs() < 1e-3 * t, "{t}: {var}");
             assert!((k.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         }
     }

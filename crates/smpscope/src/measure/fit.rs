@@ -315,26 +315,28 @@ impl Evaluation {
 }
 
 /// Separable convolution in place with edges clamped.
+/// Separable convolution with edge clamping: rows into `tmp`, then columns back into `v`.
+/// The clamped edges are handled apart so that the interior loops carry no bounds logic.
 fn convolve(v: &mut [f64], w: usize, h: usize, kernel: &[f64], tmp: &mut [f64]) {
-    let r = (kernel.len() / 2) as isize;
-    for y in 0..h {
-        for x in 0..w {
-            let mut s = 0.0;
-            for (j, kv) in kernel.iter().enumerate() {
-                let xx = (x as isize + j as isize - r).clamp(0, w as isize - 1) as usize;
-                s += kv * v[y * w + xx];
-            }
-            tmp[y * w + x] = s;
+    let r = kernel.len() / 2;
+    let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
+    for (row, out) in v.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        for (x, o) in out.iter_mut().enumerate() {
+            *o = if x >= r && x + r < w {
+                row[x - r..=x + r].iter().zip(kernel).map(|(a, k)| a * k).sum()
+            } else {
+                kernel.iter().enumerate().map(|(j, k)| k * row[clamp(x as isize + j as isize - r as isize, w)]).sum()
+            };
         }
     }
     for y in 0..h {
-        for x in 0..w {
-            let mut s = 0.0;
-            for (j, kv) in kernel.iter().enumerate() {
-                let yy = (y as isize + j as isize - r).clamp(0, h as isize - 1) as usize;
-                s += kv * tmp[yy * w + x];
+        let out = &mut v[y * w..(y + 1) * w];
+        out.fill(0.0);
+        for (j, k) in kernel.iter().enumerate() {
+            let src = &tmp[clamp(y as isize + j as isize - r as isize, h) * w..][..w];
+            for (o, a) in out.iter_mut().zip(src) {
+                *o += k * a;
             }
-            v[y * w + x] = s;
         }
     }
 }
