@@ -23,6 +23,7 @@
 //! [`encode`] (JPEG/EXIF/PNG) and [`truth`]; [`series`] renders one patient's visits over years
 //! (fade, spread, blueing, loss, touch-up, camera pose and light per visit).
 
+pub mod args;
 pub mod dots;
 pub mod encode;
 pub mod evaluate;

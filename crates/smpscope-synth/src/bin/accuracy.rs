@@ -22,8 +22,8 @@ struct Args {
     #[arg(long)]
     verbose: bool,
     /// Area each photo covers, WxH in mm (the pixel size follows from each photo's scale).
-    #[arg(long, default_value = "24x18")]
-    frame_mm: String,
+    #[arg(long, default_value = "24x18", value_parser = smpscope_synth::args::parse_frame_mm)]
+    frame_mm: (f64, f64),
     /// Longest side of a photo in px (a photo is cropped to it).
     #[arg(long, default_value_t = 2000)]
     max_px: u32,
@@ -31,14 +31,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let (w, h) = args
-        .frame_mm
-        .split_once('x')
-        .and_then(|(w, h)| Some((w.parse::<f64>().ok()?, h.parse::<f64>().ok()?)))
-        .unwrap_or_else(|| {
-            eprintln!("--frame-mm must look like 24x18");
-            std::process::exit(2)
-        });
+    let (w, h) = args.frame_mm;
     let first = args.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000);
     println!("smpscope accuracy: {} photos of {w}x{h} mm (at most {} px wide), seeds {first}..{}", args.count, args.max_px, first + args.count - 1);
     let results: Vec<_> = (first..first + args.count)

@@ -22,7 +22,7 @@ struct Args {
     #[arg(long, required_unless_present = "spec")]
     seed: Option<u64>,
     /// Upright frame size, WIDTHxHEIGHT in px (random specs only).
-    #[arg(long, default_value = "800x600", value_parser = parse_size)]
+    #[arg(long, default_value = "800x600", value_parser = smpscope_synth::args::parse_size)]
     size: (u32, u32),
     /// Output directory.
     #[arg(long)]
@@ -30,16 +30,6 @@ struct Args {
     /// A SeriesSpec as JSON instead of a random one.
     #[arg(long)]
     spec: Option<PathBuf>,
-}
-
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let (w, h) = s.split_once(['x', 'X']).ok_or("expected WIDTHxHEIGHT, e.g. 800x600")?;
-    let w: u32 = w.trim().parse().map_err(|e| format!("bad width {w:?}: {e}"))?;
-    let h: u32 = h.trim().parse().map_err(|e| format!("bad height {h:?}: {e}"))?;
-    if w == 0 || h == 0 || w > 20_000 || h > 20_000 {
-        return Err(format!("size {w}x{h} out of range 1..=20000"));
-    }
-    Ok((w, h))
 }
 
 fn main() -> ExitCode {

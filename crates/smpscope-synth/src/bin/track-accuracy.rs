@@ -20,8 +20,8 @@ struct Args {
     #[arg(long)]
     seed: Option<u64>,
     /// Area each photo covers, WxH in mm.
-    #[arg(long, default_value = "20x15")]
-    frame_mm: String,
+    #[arg(long, default_value = "20x15", value_parser = smpscope_synth::args::parse_frame_mm)]
+    frame_mm: (f64, f64),
     /// Longest side of a photo in px.
     #[arg(long, default_value_t = 1200)]
     max_px: u32,
@@ -32,10 +32,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let Some((w, h)) = args.frame_mm.split_once('x').and_then(|(w, h)| Some((w.parse::<f64>().ok()?, h.parse::<f64>().ok()?))) else {
-        eprintln!("--frame-mm must look like 20x15");
-        std::process::exit(2)
-    };
+    let (w, h) = args.frame_mm;
     let first = args.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000);
     println!("smpscope track accuracy: {} series of {w}x{h} mm (at most {} px), seeds {first}..{}", args.count, args.max_px, first + args.count - 1);
     let scores: Vec<_> = (first..first + args.count)
