@@ -1,0 +1,144 @@
+"""track(): the demo patient followed over its visits."""
+
+import datetime as dt
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+import smpscope
+from conftest import PROFILES
+
+
+@pytest.fixture(scope="module")
+def patient(patient_visits):
+    return smpscope.track(patient_visits, profiles=PROFILES)
+
+
+def test_visits_in_date_order_with_exif_dates(patient, patient_truth):
+    pd = pytest.importorskip("pandas")
+    v = patient.visits
+    assert isinstance(v, pd.DataFrame) and len(v) == len(patient_truth["visits"])
+    assert [d.date().isoformat() for d in v["date"]] == [t["date"] for t in patient_truth["visits"]]
+    assert np.allclose(v["months"], [t["months"] for t in patient_truth["visits"]], atol=0.05)
+    assert v.loc[0, "ink_retained"] == pytest.approx(1.0)
+    assert np.isnan(v.loc[0, "registration_scale"])
+    for col in ("source", "baseline", "touch_up", "dot_count", "density_per_cm2", "shared_dots", "matched", "lost", "new",
+                "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b",
+                "registration_rotation_deg", "registration_scale", "registration_residual_px", "registration_residual_um",
+                "registration_matched_dots", "registration_shared_dots", "registration_transform_a", "registration_transform_tx"):
+        assert col in v.columns, col
+
+
+def test_fade_touch_up_and_registration_match_the_truth(patient, patient_truth):
+    v = patient.visits
+    truth_visits = patient_truth["visits"]
+    assert list(v["touch_up"]) == [t["touch_up"] for t in truth_visits]
+    # Registration recovers the similarity of each visit onto the first.
+    for i, t in enumerate(truth_visits[1:], start=1):
+        a, b, tx, ty = t["to_first"]
+        assert v.loc[i, "registration_transform_a"] == pytest.approx(a, abs=0.01)
+        assert v.loc[i, "registration_transform_b"] == pytest.approx(b, abs=0.01)
+        assert v.loc[i, "registration_transform_tx"] == pytest.approx(tx, abs=3)
+        assert v.loc[i, "registration_transform_ty"] == pytest.approx(ty, abs=3)
+    # Ink fades between touch-ups.
+    fading = [i for i, t in enumerate(truth_visits) if i > 0 and not t["touch_up"]]
+    assert all(v.loc[i, "ink_retained"] < 1.0 for i in fading)
+    trend = patient.trend
+    assert trend["model"] == "exponential"
+    assert trend["half_life_months"] == pytest.approx(patient_truth["half_life_months"], rel=0.3)
+    assert dt.date.fromisoformat(trend["touch_up_due"]) > dt.date.fromisoformat(truth_visits[-1]["date"])
+    s = patient.summary
+    assert s["visits"] == len(truth_visits) and s["first_date"] == truth_visits[0]["date"]
+    assert s["touch_ups"] == [i for i, t in enumerate(truth_visits) if t["touch_up"]]
+    assert s["half_life_months"] == trend["half_life_months"] and s["ink_retained"] == v["ink_retained"].iloc[-1]
+
+
+def test_dots_table(patient):
+    d = patient.dots
+    m = json.loads(patient.to_json())["matches"]
+    assert len(d) == sum(1 for x in m for k in x["dots"] if k is not None)
+    for col in ("id", "visit", "date", "months", "x", "y", "first_visit", "dot", "x_visit", "y_visit", "diameter_um",
+                "ink", "ink_retained", "spread_growth_um", "diameter_change_um", "delta_e", "delta_b", "lab_balanced_b"):
+        assert col in d.columns, col
+    # Every dot row points at a real dot of its visit, with its own measures.
+    for visit, a in enumerate(patient.analyses):
+        rows = d[d["visit"] == visit]
+        dots = a.to_dict()["dots"]
+        assert all(0 <= k < len(dots) for k in rows["dot"])
+        first = rows.iloc[0]
+        assert first["x_visit"] == dots[int(first["dot"])]["x"]
+    # Changes only where the dot was seen at its baseline too; never at the first visit.
+    assert d[d["visit"] == 0]["ink_retained"].isna().all()
+    assert d[d["visit"] == 1]["ink_retained"].notna().sum() > 50
+
+
+def test_analyses_follow_the_visit_order(patient, patient_visits):
+    assert [a.source for a in patient.analyses] == list(patient.visits["source"])
+    assert patient.analyses[0].overlay(max_side=120).shape[1] == 120
+
+
+def test_from_analyses_equals_from_paths(patient, patient_visits):
+    analyses = [smpscope.analyze(p, profiles=PROFILES) for p in patient_visits]
+    again = smpscope.track(analyses[::-1])
+    assert again == patient
+    assert [a.source for a in again.analyses] == [a.source for a in patient.analyses]
+    # Pickled analyses (e.g. from Dask workers) work the same.
+    assert smpscope.track(pickle.loads(pickle.dumps(analyses))) == patient
+
+
+def test_input_order_does_not_matter(patient, patient_visits):
+    assert smpscope.track(list(reversed(patient_visits)), profiles=PROFILES, threads=1) == patient
+
+
+def test_explicit_dates_override_exif(patient_visits):
+    dates = [dt.date(2020, 1, 1), dt.datetime(2020, 7, 1, 9, 30), "2021-01-01", np.datetime64("2021-07-01")]
+    t = smpscope.track(patient_visits[:4], dates=dates, profiles=PROFILES)
+    assert [str(d.date()) for d in t.visits["date"]] == ["2020-01-01", "2020-07-01", "2021-01-01", "2021-07-01"]
+    # Arrays have no EXIF: dates make them trackable.
+    pil = pytest.importorskip("PIL.Image")
+    from PIL import ImageOps
+
+    arrays = [np.asarray(ImageOps.exif_transpose(pil.open(p)).convert("RGB")) for p in patient_visits[:2]]
+    t2 = smpscope.track(arrays, dates=["2020-01-01", "2020-06-01"], px_per_mm=40)
+    assert list(t2.visits["source"]) == ["<array #0>", "<array #1>"]
+    assert t2.visits.loc[1, "ink_retained"] < 1
+
+
+def test_threshold_moves_the_forecast(patient_visits, patient):
+    later = smpscope.track(patient_visits, profiles=PROFILES, threshold=0.3)
+    assert later.trend["threshold"] == 0.3
+    assert later.trend["touch_up_due"] > patient.trend["touch_up_due"]
+
+
+def test_no_scale_gives_null_lengths_with_a_warning(patient_visits):
+    t = smpscope.track(patient_visits)
+    assert any("no scale" in w for w in t.warnings)
+    assert t.visits["spread_growth_um"].isna().all()
+    assert t.visits["ink_retained"].notna().all()
+
+
+def test_json_pickle_repr_html_and_plot(patient):
+    doc = json.loads(patient.to_json())
+    assert doc["schema"] == smpscope.TRACK_SCHEMA == "smpscope.track/1"
+    assert set(doc) >= {"visits", "matches", "trend", "params", "warnings"}
+    back = pickle.loads(pickle.dumps(patient))
+    assert back == patient and back.analyses == patient.analyses
+    r = repr(patient)
+    assert r.startswith("<smpscope.Track 4 visits") and "half-life" in r
+    assert "<table>" in patient._repr_html_()
+    assert smpscope.Track.from_json(patient.to_json()) == patient
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    ax = patient.plot_fade()
+    assert ax.get_xlabel().startswith("months")
+
+
+def test_tables_without_pandas(patient, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    v = patient.visits
+    assert isinstance(v, dict) and v["date"].dtype == np.dtype("datetime64[D]")
+    assert v["ink_retained"].dtype == float and isinstance(patient.dots, dict)
