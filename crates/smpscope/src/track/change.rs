@@ -18,6 +18,13 @@ pub struct View<'a> {
     pub scale: f64,
 }
 
+impl View<'_> {
+    /// Ink of dot `d` in the first visit's px^2 (OD px^2).
+    pub fn ink(&self, d: usize) -> f64 {
+        self.dots[d].ink_px * self.scale * self.scale
+    }
+}
+
 /// A dot at a later visit relative to its baseline visit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DotChange {
@@ -52,7 +59,7 @@ pub fn compare(base: &View, then: usize, later: &View, now: usize, um_per_px: Op
     let lab_balanced = white_balance(b.lab, b.skin_lab, a.skin_lab);
     DotChange {
         dot: now,
-        ink_retained: b.ink_px * later.scale.powi(2) / (a.ink_px * base.scale.powi(2)).max(1e-12),
+        ink_retained: later.ink(now) / base.ink(then).max(1e-12),
         spread_growth_um: length(|d| d.spread_px),
         diameter_change_um: length(|d| d.diameter_px),
         delta_e: delta_e_2000(a.lab, lab_balanced),

@@ -178,18 +178,17 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// least 0.8 of the median continuing dot's). Stray detections (a stubble fragment, a dot
 /// missed before) come and go at every visit without making the dots more numerous.
 fn is_touch_up<'a>(shared: impl Iterator<Item = &'a identity::Identity>, views: &[View], t: usize, params: &TrackParams) -> bool {
-    let ink = |v: usize, d: usize| views[v].dots[d].ink_px * views[v].scale.powi(2);
     let (mut then, mut now, mut before, mut continuing, mut new) = (0.0, 0.0, 0usize, Vec::new(), Vec::new());
     for id in shared {
         before += id.dots[t - 1].is_some() as usize;
         match (id.dots[t - 1], id.dots[t]) {
-            (_, Some(q)) if id.first_visit == t => new.push(ink(t, q)),
+            (_, Some(q)) if id.first_visit == t => new.push(views[t].ink(q)),
             (Some(p), Some(q)) => {
-                then += ink(t - 1, p);
-                now += ink(t, q);
-                continuing.push(ink(t, q));
+                then += views[t - 1].ink(p);
+                now += views[t].ink(q);
+                continuing.push(views[t].ink(q));
             }
-            (None, Some(q)) => continuing.push(ink(t, q)),
+            (None, Some(q)) => continuing.push(views[t].ink(q)),
             _ => {}
         }
     }
@@ -264,9 +263,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
                 }
             }
         }
-        let ink = |f: &dyn Fn(&(usize, DotChange)) -> f64| pairs.iter().map(f).sum::<f64>();
-        let ink_then = ink(&|(p, _)| views[b].dots[*p].ink_px * views[b].scale.powi(2));
-        let ink_now = ink(&|(p, c)| c.ink_retained * views[b].dots[*p].ink_px * views[b].scale.powi(2));
+        let ink_then: f64 = pairs.iter().map(|(p, _)| views[b].ink(*p)).sum();
+        let ink_now: f64 = pairs.iter().map(|(p, c)| c.ink_retained * views[b].ink(*p)).sum();
         let lab_then = median_lab(pairs.iter().map(|(p, _)| views[b].dots[*p].lab));
         let lab_now = median_lab(pairs.iter().map(|(_, c)| c.lab_balanced));
         let colour = lab_then.zip(lab_now);
