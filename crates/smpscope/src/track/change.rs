@@ -80,6 +80,42 @@ pub fn median_lab(labs: impl Iterator<Item = [f64; 3]>) -> Option<[f64; 3]> {
     }))
 }
 
+/// Robust sigmas of log ratio beyond which a pair is not the same ink faded (see [`ink_retained`]).
+const OUTLIER_SIGMAS: f64 = 3.0;
+/// Narrowest outlier fence in log ratio (+-22 %): below it the spread is measurement noise.
+const MIN_FENCE: f64 = 0.2;
+
+/// Ink now / ink then of dot pairs `(then, now)` (same units): the ratio of the sums, which
+/// weighs each dot by its ink as the fade of the whole treatment should. Pairs whose ratio lies
+/// more than 3 robust sigmas (at least 22 %) from the median ratio are left out, because one
+/// stubble fragment or pore taken for a dot, or a dot under a highlight, changes by a factor
+/// that has nothing to do with fade and would dominate the sum. Not at a touch-up (`keep_all`):
+/// there re-inked and faded dots are two honest groups, and the smaller would look like outliers.
+pub fn ink_retained(pairs: &[(f64, f64)], keep_all: bool) -> Option<f64> {
+    let log_ratio = |&(then, now): &(f64, f64)| (now.max(1e-12) / then.max(1e-12)).ln();
+    let mut logs: Vec<f64> = pairs.iter().map(log_ratio).collect();
+    if logs.is_empty() {
+        return None;
+    }
+    let centre = crate::plane::quantile(&mut logs, 0.5);
+    let mut dev: Vec<f64> = logs.iter().map(|l| (l - centre).abs()).collect();
+    let fence = (OUTLIER_SIGMAS * 1.4826 * crate::plane::quantile(&mut dev, 0.5)).max(MIN_FENCE);
+    let (then, now) = pairs
+        .iter()
+        .filter(|p| keep_all || (log_ratio(p) - centre).abs() <= fence)
+        .fold((0.0, 0.0), |(a, b), &(then, now)| (a + then, b + now));
+    (then > 0.0).then(|| now / then)
+}
+
+/// The colours of matched dots then and now, as the median colour then and that plus the median
+/// per-dot change: pairing cancels the variety between dots, so a small shift common to the dots
+/// stands out of the noise better than in the difference of two medians.
+pub fn colour_then_now(pairs: &[([f64; 3], [f64; 3])]) -> Option<([f64; 3], [f64; 3])> {
+    let then = median_lab(pairs.iter().map(|p| p.0))?;
+    let change = median_lab(pairs.iter().map(|(a, b)| std::array::from_fn(|c| b[c] - a[c])))?;
+    Some((then, std::array::from_fn(|c| then[c] + change[c])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +129,32 @@ mod tests {
         let balanced = white_balance(lit(dot), lit(skin), linear_rgb_to_lab(skin));
         let de = delta_e_2000(balanced, linear_rgb_to_lab(dot));
         assert!(de < 1e-3, "{de}");
+    }
+
+    #[test]
+    fn a_stray_pair_does_not_move_the_ink_ratio() {
+        let mut pairs: Vec<(f64, f64)> = (0..40).map(|i| (10.0 + i as f64 * 0.1, 7.0 + i as f64 * 0.07 + (i % 3) as f64 * 0.1)).collect();
+        let clean = ink_retained(&pairs, false).unwrap();
+        // A large pore taken for a dot at the first visit, much fainter at the second.
+        pairs.push((200.0, 30.0));
+        assert!((ink_retained(&pairs, false).unwrap() - clean).abs() < 1e-9);
+        assert!(ink_retained(&pairs, true).unwrap() < clean - 0.05);
+    }
+
+    #[test]
+    fn at_a_touch_up_both_groups_count() {
+        // 30 dots re-inked to full, 10 left at a third: the honest ratio is 10 / 12.
+        let pairs: Vec<(f64, f64)> = (0..40).map(|i| if i < 30 { (1.0, 1.0) } else { (1.0, 1.0 / 3.0) }).collect();
+        assert!((ink_retained(&pairs, true).unwrap() - (30.0 + 10.0 / 3.0) / 40.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn paired_colour_change_is_the_common_shift() {
+        let pairs: Vec<([f64; 3], [f64; 3])> = (0..21).map(|i| {
+            let then = [30.0 + i as f64, 5.0, 10.0 - 0.3 * i as f64];
+            (then, [then[0] + 2.0, then[1], then[2] - 0.7])
+        }).collect();
+        let (then, now) = colour_then_now(&pairs).unwrap();
+        assert!((now[2] - then[2] + 0.7).abs() < 1e-9 && (now[0] - then[0] - 2.0).abs() < 1e-9);
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::error::{Error, Result};
-use change::{DotChange, View, compare, median_lab};
+use change::{DotChange, View, colour_then_now, compare, ink_retained};
 use identity::Catalogue;
 use register::{Similarity, register};
 pub use trend::Trend;
@@ -109,16 +109,17 @@ pub struct VisitReport {
     pub new: usize,
     /// Dots now / dots at the baseline, in the shared view.
     pub density_retained: Option<f64>,
-    /// Ink of the matched dots now / at the baseline (fade).
+    /// Ink of the matched dots now / at the baseline (fade), stray pairs left out
+    /// ([`change::ink_retained`]).
     pub ink_retained: Option<f64>,
     /// Median growth of the spread sigma of matched dots, um.
     pub spread_growth_um: Option<f64>,
     /// Median change of the deposit diameter of matched dots, um.
     pub diameter_change_um: Option<f64>,
-    /// CIEDE2000 between the median colour of the matched dots now (white-balanced on the
-    /// skin) and at the baseline.
+    /// CIEDE2000 between the median colour of the matched dots at the baseline and that changed
+    /// by their median change (white-balanced on the skin; [`change::colour_then_now`]).
     pub colour_shift_de: Option<f64>,
-    /// b* now minus at the baseline, of the same median colours: negative = bluer.
+    /// b* now minus at the baseline, of the same colours: negative = bluer.
     pub delta_b: Option<f64>,
 }
 
@@ -263,11 +264,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
                 }
             }
         }
-        let ink_then: f64 = pairs.iter().map(|(p, _)| views[b].ink(*p)).sum();
-        let ink_now: f64 = pairs.iter().map(|(p, c)| c.ink_retained * views[b].ink(*p)).sum();
-        let lab_then = median_lab(pairs.iter().map(|(p, _)| views[b].dots[*p].lab));
-        let lab_now = median_lab(pairs.iter().map(|(_, c)| c.lab_balanced));
-        let colour = lab_then.zip(lab_now);
+        let ink = ink_retained(&pairs.iter().map(|(p, c)| (views[b].ink(*p), c.ink_retained * views[b].ink(*p))).collect::<Vec<_>>(), touch_up);
+        let colour = colour_then_now(&pairs.iter().map(|(p, c)| (views[b].dots[*p].lab, c.lab_balanced)).collect::<Vec<_>>());
         let registration = registrations[t].map(|r| RegistrationReport {
             transform: r.transform,
             rotation_deg: r.transform.rotation_deg(),
@@ -294,7 +292,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             lost: at_base - pairs.len(),
             new,
             density_retained: (at_base > 0).then(|| at_now as f64 / at_base as f64),
-            ink_retained: (ink_then > 0.0).then(|| ink_now / ink_then),
+            ink_retained: ink,
             spread_growth_um: median(pairs.iter().filter_map(|(_, c)| c.spread_growth_um).collect()),
             diameter_change_um: median(pairs.iter().filter_map(|(_, c)| c.diameter_change_um).collect()),
             colour_shift_de: colour.map(|(x, y)| crate::colour::delta_e_2000(x, y)),
