@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::colour::{LUMA, srgb_to_linear};
 use crate::error::{Error, Result};
 
+mod chroma;
+pub use chroma::CHROMA_BLUR_VARIANCE;
+
 /// The largest photo accepted, in pixels (a decompression bomb guard; 100 MP).
 pub const MAX_PIXELS: u64 = 100_000_000;
 /// The smallest side accepted, in pixels: below this no dot can be told from its skin.
@@ -56,6 +59,9 @@ pub enum Pixels {
 pub struct Photo {
     pub info: ImageInfo,
     pixels: Pixels,
+    /// For a JPEG with subsampled chroma: its luma after chroma's path (8-bit, upright), so that
+    /// colour can be read with every channel equally blurred ([`Photo::colour_log_rgb`]).
+    resampled_luma: Option<Vec<u8>>,
     /// Problems found while loading that did not stop it (e.g. damaged EXIF).
     pub warnings: Vec<String>,
 }
@@ -103,6 +109,34 @@ impl Photo {
                 [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
             }
             Pixels::F32(p) => [log_linear(p[i]), log_linear(p[i + 1]), log_linear(p[i + 2])],
+        }
+    }
+
+    /// Extra blur variance, px^2, of the channels [`Photo::colour_log_rgb`] reads beyond those of
+    /// [`Photo::log_rgb`]: that of JPEG's subsampled chroma (0 when chroma is full resolution).
+    pub fn colour_blur_variance(&self) -> f64 {
+        if self.resampled_luma.is_some() { CHROMA_BLUR_VARIANCE } else { 0.0 }
+    }
+
+    /// Like [`Photo::log_rgb`], for measuring colour: where the JPEG's chroma was subsampled,
+    /// the pixel with its luma replaced by the luma after chroma's path, so that brightness and
+    /// colour differences carry the same blur.
+    #[inline]
+    pub fn colour_log_rgb(&self, x: usize, y: usize) -> [f32; 3] {
+        match (&self.resampled_luma, &self.pixels) {
+            (Some(l), Pixels::U8(p)) => {
+                let i = y * self.width() + x;
+                let px = &p[3 * i..3 * i + 3];
+                let shift = l[i] as f32 - chroma::jpeg_luma(px);
+                let lut = log_lut_u8();
+                std::array::from_fn(|c| {
+                    let v = (px[c] as f32 + shift).clamp(0.0, 255.0);
+                    // Interpolated between codes: the shift is fractional.
+                    let (lo, t) = (v.floor() as usize, v.fract());
+                    lut[lo] + t * (lut[(lo + 1).min(255)] - lut[lo])
+                })
+            }
+            _ => self.log_rgb(x, y),
         }
     }
 
@@ -188,6 +222,7 @@ impl Photo {
                 camera_model: None,
             },
             pixels,
+            resampled_luma: None,
             warnings: Vec::new(),
         })
     }
@@ -259,9 +294,21 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
     let meta = exif_bytes.map(|b| read_exif(b, &mut warnings)).unwrap_or_default();
     let colour_type = decoder.color_type();
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| Error::unreadable(source, e.to_string()))?;
+    // On the stored image: chroma's blocks are aligned with its corner, not the upright one.
+    let mut resampled_luma = match (format == "jpeg").then(|| chroma::subsampling(bytes)).flatten() {
+        Some(f) if matches!(img, DynamicImage::ImageRgb8(_)) => {
+            let (w, h) = (img.width(), img.height());
+            let luma = chroma::resampled_luma(img.as_bytes(), w as usize, h as usize, f);
+            image::GrayImage::from_raw(w, h, luma).map(DynamicImage::ImageLuma8)
+        }
+        _ => None,
+    };
     let orientation = meta.orientation.unwrap_or(1);
     if let Some(o) = image::metadata::Orientation::from_exif(orientation) {
         img.apply_orientation(o);
+        if let Some(l) = resampled_luma.as_mut() {
+            l.apply_orientation(o);
+        }
     }
     let (bit_depth, pixels) = match &img {
         DynamicImage::ImageLuma8(_) | DynamicImage::ImageLumaA8(_) | DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => {
@@ -292,6 +339,7 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
             camera_model: meta.model,
         },
         pixels,
+        resampled_luma: resampled_luma.map(|l| l.into_bytes()),
         warnings,
     })
 }

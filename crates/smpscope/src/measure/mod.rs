@@ -276,7 +276,12 @@ fn local_peak(od: &Plane, c: &Candidate) -> f64 {
 
 /// Variance of the blur that the camera (when known) and the pixel area add, px^2.
 fn blur_variance(inp: &Inputs) -> f64 {
-    PIXEL_VARIANCE + inp.scale.camera_blur_px.unwrap_or(0.0).powi(2)
+    PIXEL_VARIANCE + camera_blur_variance(inp)
+}
+
+/// Variance of the camera's blur (0 when unknown), px^2.
+fn camera_blur_variance(inp: &Inputs) -> f64 {
+    inp.scale.camera_blur_px.unwrap_or(0.0).powi(2)
 }
 
 /// The dot as it appears in the photo, with every blur added to its spread (for apparent
@@ -286,7 +291,7 @@ fn apparent(d: &DotModel, blur_var: f64) -> DotModel {
 }
 
 /// Fits the members of a group jointly; with `spread` the pigment spread is held at it.
-fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<f64>) -> (Window, fit::GroupFit, Vec<Bounds>, Blur) {
+fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<f64>) -> (Window, fit::GroupFit, Vec<Bounds>) {
     let members: Vec<&Candidate> = group.iter().map(|&i| &all[i]).collect();
     let win = window(inp, &members);
     // Residual background: the median of the window beyond every member's core.
@@ -298,7 +303,7 @@ fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<
         .map(|i| win.od[i] as f32)
         .collect();
     let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
-    let blur = Blur::new(PIXEL_VARIANCE, inp.scale.camera_blur_px.unwrap_or(0.0).powi(2));
+    let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp));
     let starts: Vec<DotModel> = members
         .iter()
         .map(|c| {
@@ -312,7 +317,7 @@ fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<
     let bounds: Vec<Bounds> = members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
     let free = if spread.is_some() { Free::AllButSpread } else { Free::All };
     let fit = fit_group(&win, &starts, offset, inp.noise, &bounds, &blur, free);
-    (win, fit, bounds, blur)
+    (win, fit, bounds)
 }
 
 fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasureParams, spread: Option<f64>) -> Vec<Result<Dot, Reject>> {
@@ -322,23 +327,25 @@ fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasurePa
     if group.is_empty() {
         return out;
     }
-    let (win, fit, bounds, blur) = fit_members(inp, all, &group, spread);
-    let colour = channel_amplitudes(inp, &win, &fit, &bounds, &blur);
+    let (win, fit, bounds) = fit_members(inp, all, &group, spread);
+    let colour = channel_amplitudes(inp, &win, &fit, &bounds);
     out.extend(fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &win, &fit, i, colour[i], d, p)));
     out
 }
 
 /// Per-channel plateau OD of each dot: the same model fitted to each channel's density with
-/// the geometry fixed.
-fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &[Bounds], blur: &Blur) -> Vec<[f64; 3]> {
+/// the geometry fixed, on the photo's colour reading ([`Photo::colour_log_rgb`]: where a JPEG's
+/// chroma was subsampled, every channel carries chroma's blur, and so does the model).
+fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &[Bounds]) -> Vec<[f64; 3]> {
+    let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp) + inp.photo.colour_blur_variance());
     let mut out = vec![[0.0; 3]; fit.dots.len()];
     for c in 0..3 {
         let mut wc = win.clone();
         for (i, v) in wc.od.iter_mut().enumerate() {
             let (x, y) = (win.x0 + i % win.width, win.y0 + i / win.width);
-            *v = (inp.background.log_rgb_at(x as f32, y as f32)[c] - inp.photo.log_rgb(x, y)[c]) as f64;
+            *v = (inp.background.log_rgb_at(x as f32, y as f32)[c] - inp.photo.colour_log_rgb(x, y)[c]) as f64;
         }
-        let f = fit_group(&wc, &fit.dots, 0.0, inp.noise, bounds, blur, Free::AmplitudesOnly);
+        let f = fit_group(&wc, &fit.dots, 0.0, inp.noise, bounds, &blur, Free::AmplitudesOnly);
         for (o, d) in out.iter_mut().zip(&f.dots) {
             o[c] = d.amplitude;
         }
