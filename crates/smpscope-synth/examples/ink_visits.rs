@@ -1,6 +1,6 @@
 //! Per visit of one series: how the measured ink, spread and colour of truth-paired dots compare
 //! with the truth (true scale), to tell measurement bias from tracking error:
-//! `cargo run --release -p smpscope-synth --example ink_visits -- SEED`.
+//! `cargo run --release -p smpscope-synth --example ink_visits -- SEED [small]`.
 use smpscope::TrackParams;
 use smpscope::colour::delta_e_2000;
 use smpscope_synth::evaluate::pair_detections;
@@ -15,7 +15,9 @@ fn quantiles(mut v: Vec<f64>) -> String {
 
 fn main() {
     let seed: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
-    let spec = random_series(seed, (20.0, 15.0), 1200);
+    // `small` as a second argument: the frames of tests/tracking.rs.
+    let small = std::env::args().nth(2).is_some_and(|a| a == "small");
+    let spec = if small { random_series(seed, (16.0, 12.0), 800) } else { random_series(seed, (20.0, 15.0), 1200) };
     let (track, analyses, truth) = run_series(&spec, &TrackParams::default());
     println!("seed {seed} {:.0} px/mm skin {} distractors {}", spec.base.px_per_mm, spec.base.skin_type, spec.base.distractors);
     for (v, vt) in truth.visits.iter().enumerate() {

@@ -185,6 +185,7 @@ pub fn series_bands(spec: &SeriesSpec) -> Vec<(&'static str, String)> {
     vec![
         ("skin type", ["I", "II", "III", "IV", "V", "VI"][(b.skin_type.clamp(1, 6) - 1) as usize].to_string()),
         ("scale px/mm", band(b.px_per_mm, &[30.0, 60.0], &["15-30", "30-60", "60-120"])),
+        ("dot px", band(b.diameter_um / 1000.0 * b.px_per_mm, &[smpscope::track::MIN_COLOUR_DIAMETER_PX], &["<4", ">=4"])),
         ("visits", band(spec.visit_months.len() as f64, &[4.0], &["3", "4-6"])),
         ("span months", band(span, &[12.0, 36.0], &["<12", "12-36", ">=36"])),
         ("max rotation", band(rot, &[8.0], &["<8 deg", "8-15 deg"])),

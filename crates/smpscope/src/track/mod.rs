@@ -23,6 +23,11 @@ use identity::Catalogue;
 use register::{Similarity, register};
 pub use trend::Trend;
 
+/// Median deposit diameter, px, below which a JPEG's colour of the dots is too uncertain to
+/// follow a shift of one unit of b* (the series accuracy table: dots of 2-4 px err by 1.8 b* and
+/// get the sign of a 0.5-unit shift wrong one time in four; from 4 px, 0.6 and 1 in 30).
+pub const MIN_COLOUR_DIAMETER_PX: f64 = 4.0;
+
 /// The schema name of a tracking document.
 pub const TRACK_SCHEMA: &str = "smpscope.track/1";
 
@@ -176,14 +181,19 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// Whether visit `t` is a touch-up, judged on the identities in the view it shares with visit
 /// `t - 1`: the ink of the dots seen at both has risen (re-inking), or the dots have become more
 /// numerous by at least the new-dot share, with as many never-seen dots carrying fresh ink (at
-/// least 0.8 of the median continuing dot's). Stray detections (a stubble fragment, a dot
-/// missed before) come and go at every visit without making the dots more numerous.
-fn is_touch_up<'a>(shared: impl Iterator<Item = &'a identity::Identity>, views: &[View], t: usize, params: &TrackParams) -> bool {
+/// least 0.8 of the median continuing dot's). A never-seen dot counts only if `stays` (it is
+/// found again at the next visit that shows its place): stray detections (a stubble fragment,
+/// a fleck of noise) come and go, and a touch-up's dots stay.
+fn is_touch_up<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: impl Fn(&identity::Identity) -> bool, views: &[View], t: usize, params: &TrackParams) -> bool {
     let (mut then, mut now, mut before, mut continuing, mut new) = (0.0, 0.0, 0usize, Vec::new(), Vec::new());
     for id in shared {
         before += id.dots[t - 1].is_some() as usize;
         match (id.dots[t - 1], id.dots[t]) {
-            (_, Some(q)) if id.first_visit == t => new.push(views[t].ink(q)),
+            (_, Some(q)) if id.first_visit == t => {
+                if stays(id) {
+                    new.push(views[t].ink(q));
+                }
+            }
             (Some(p), Some(q)) => {
                 then += views[t - 1].ink(p);
                 now += views[t].ink(q);
@@ -248,7 +258,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let mut warnings = Vec::new();
     for (t, a) in analyses.iter().enumerate() {
         let shared = |b: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
-        let touch_up = t > 0 && is_touch_up(shared(t - 1).map(|(_, id)| id), &views, t, params);
+        let stays = |id: &identity::Identity| t + 1 >= analyses.len() || !in_view(id.position, t + 1) || id.dots[t + 1].is_some();
+        let touch_up = t > 0 && is_touch_up(shared(t - 1).map(|(_, id)| id), stays, &views, t, params);
         let b = baseline;
         let mut pairs = Vec::new();
         let (mut at_base, mut at_now, mut new) = (0, 0, 0);
@@ -300,6 +311,14 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         });
         if touch_up {
             baseline = t;
+        }
+    }
+    for (a, d) in analyses.iter().zip(&margins) {
+        if a.image.format == "jpeg" && *d < MIN_COLOUR_DIAMETER_PX {
+            warnings.push(format!(
+                "{}: dots are {d:.1} px across; a JPEG keeps too little colour detail at that size, so colour_shift_de and delta_b are uncertain (about 2 units of b*); photograph at {MIN_COLOUR_DIAMETER_PX} px or more per dot",
+                a.image.source
+            ));
         }
     }
     if um_per_px.is_none() {
