@@ -170,6 +170,7 @@ pub fn bands(truth: &Truth) -> Vec<(&'static str, String)> {
         ("fade", band(c.fade, &[0.2, 0.4], &["0-20%", "20-40%", "40-60%"])),
         ("file", if c.jpeg_quality.is_some() { "jpeg".into() } else { "png".into() }),
         ("distractors", if c.distractors { "yes".into() } else { "no".into() }),
+        ("shine", band(c.shine_peak, &[1e-9, 0.15], &["none", "<0.15", ">=0.15"])),
     ]
 }
 

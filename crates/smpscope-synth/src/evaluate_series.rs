@@ -81,12 +81,7 @@ fn similarity(t: [f64; 4]) -> Similarity {
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    smpscope::plane::quantile(&mut v, 0.5)
 }
 
 /// Scores a tracking against the series truth.
@@ -191,6 +186,7 @@ pub fn series_bands(spec: &SeriesSpec) -> Vec<(&'static str, String)> {
         ("max rotation", band(rot, &[8.0], &["<8 deg", "8-15 deg"])),
         ("touch-up", if spec.touch_up.is_some() { "yes".into() } else { "no".into() }),
         ("distractors", if b.distractors { "yes".into() } else { "no".into() }),
+        ("shine", if spec.shots.iter().any(|s| !s.highlights.is_empty()) { "yes".into() } else { "no".into() }),
     ]
 }
 

@@ -350,6 +350,7 @@ fn truth(spec: &SceneSpec, l: &Layout) -> (Truth, Vec<usize>) {
             density_per_cm2: spec.density_per_cm2,
             jpeg_quality: spec.jpeg_quality,
             distractors: spec.distractors,
+            shine_peak: spec.highlights.iter().map(|h| h.peak).fold(0.0, f64::max),
             noise_gain: spec.noise_gain,
             read_noise: spec.read_noise,
             noise_sd,

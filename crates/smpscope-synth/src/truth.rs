@@ -104,6 +104,9 @@ pub struct Conditions {
     pub jpeg_quality: Option<u8>,
     /// Whether distractors were drawn.
     pub distractors: bool,
+    /// Peak of the strongest specular highlight, linear light (0: none).
+    #[serde(default)]
+    pub shine_peak: f64,
     /// Noise gain g (variance g I), linear light.
     pub noise_gain: f64,
     /// Read noise sigma r, linear light.

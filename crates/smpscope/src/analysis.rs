@@ -120,6 +120,13 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     // Cells about 1.2 mm wide: several dot spacings of skin, well inside the lighting's scale.
     let cell = (1.2 * working).round().clamp(8.0, 4096.0) as usize;
     let background = Background::estimate(photo, cell);
+    let shine = background.shine_share();
+    if shine >= 0.02 {
+        warnings.push(format!(
+            "skin shine over {:.0} % of the frame: taken off the skin and the dots there, but their figures are less certain (cross-polarised light avoids shine)",
+            100.0 * shine
+        ));
+    }
     let od = background.optical_density(photo);
     let noise = od_noise(&od);
     let candidates = detect::find_candidates(&od, working, &params.detect);

@@ -8,12 +8,20 @@
 //! Optical density (OD) here is the luminance-weighted mean of the per-channel densities:
 //! OD = sum_c LUMA_c * (log10 skin_c - log10 pixel_c). It is linear in the amount of pigment
 //! (Beer-Lambert holds per channel), which makes a dot's integrated OD its amount of ink.
+//!
+//! Shine is the exception: light reflected by the skin's surface (oily or sweaty scalp) adds to
+//! the light, and does so over the dots too, so a dot under shine looks fainter. It adds the
+//! same amount to every channel (the light's colour, neutral after white balance), so it shows
+//! as skin less saturated than the frame's typical skin; see [`shine`]. The skin level and the
+//! pixels are taken with it subtracted.
 
 use rayon::prelude::*;
 
 use crate::colour::LUMA;
 use crate::photo::Photo;
 use crate::plane::{Plane, median};
+
+mod shine;
 
 /// The local skin level on a coarse grid of cells, in log10 linear light.
 #[derive(Debug, Clone)]
@@ -22,8 +30,10 @@ pub struct Background {
     pub cell: usize,
     cols: usize,
     rows: usize,
-    /// Per cell: luminance-weighted log level, then log levels of R, G, B.
+    /// Per cell: luminance-weighted log level, then log levels of R, G, B (shine included).
     levels: Vec<[f32; 4]>,
+    /// Per cell: additive shine, linear light (0 almost everywhere).
+    shine: Vec<f32>,
 }
 
 impl Background {
@@ -53,16 +63,35 @@ impl Background {
                 ch.map(|mut v| median(&mut v))
             })
             .collect();
-        Background { cell, cols, rows, levels }
+        let shine = shine::estimate(&levels);
+        Background { cell, cols, rows, levels, shine }
     }
 
-    /// Bilinear interpolation between cell centres of component `k` at pixel (x, y).
-    fn interpolate(&self, x: f32, y: f32) -> [f32; 4] {
+    /// Share of the frame under noticeable shine (at least 5 % of the skin's light).
+    pub fn shine_share(&self) -> f64 {
+        let shiny = self.levels.iter().zip(&self.shine).filter(|(l, h)| **h > 0.05 * 10f32.powf(l[0])).count();
+        shiny as f64 / self.levels.len().max(1) as f64
+    }
+
+    /// Additive shine at pixel (x, y), linear light.
+    pub fn shine_at(&self, x: f32, y: f32) -> f32 {
+        let (x0, y0, x1, y1, tx, ty) = self.corners(x, y);
+        let g = |cx: usize, cy: usize| self.shine[cy * self.cols + cx];
+        (1.0 - ty) * ((1.0 - tx) * g(x0, y0) + tx * g(x1, y0)) + ty * ((1.0 - tx) * g(x0, y1) + tx * g(x1, y1))
+    }
+
+    /// The four cells around pixel (x, y) and the weights between them.
+    fn corners(&self, x: f32, y: f32) -> (usize, usize, usize, usize, f32, f32) {
         let fx = ((x + 0.5) / self.cell as f32 - 0.5).clamp(0.0, (self.cols - 1) as f32);
         let fy = ((y + 0.5) / self.cell as f32 - 0.5).clamp(0.0, (self.rows - 1) as f32);
         let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
         let (x1, y1) = ((x0 + 1).min(self.cols - 1), (y0 + 1).min(self.rows - 1));
-        let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
+        (x0, y0, x1, y1, fx - x0 as f32, fy - y0 as f32)
+    }
+
+    /// Bilinear interpolation between cell centres of the levels at pixel (x, y).
+    fn interpolate(&self, x: f32, y: f32) -> [f32; 4] {
+        let (x0, y0, x1, y1, tx, ty) = self.corners(x, y);
         let g = |cx: usize, cy: usize| self.levels[cy * self.cols + cx];
         let (a, b, c, d) = (g(x0, y0), g(x1, y0), g(x0, y1), g(x1, y1));
         std::array::from_fn(|k| {
@@ -70,15 +99,18 @@ impl Background {
         })
     }
 
-    /// Skin level (log10 linear luminance-weighted) at pixel (x, y).
-    pub fn log_luma_at(&self, x: f32, y: f32) -> f32 {
-        self.interpolate(x, y)[0]
-    }
-
-    /// Skin level per channel (log10 linear light) at pixel (x, y).
+    /// Skin level per channel (log10 linear light) at pixel (x, y), shine taken off.
     pub fn log_rgb_at(&self, x: f32, y: f32) -> [f32; 3] {
         let v = self.interpolate(x, y);
-        [v[1], v[2], v[3]]
+        let h = self.shine_at(x, y);
+        std::array::from_fn(|c| if h > 0.0 { shine::without(v[c + 1], h) } else { v[c + 1] })
+    }
+
+    /// log10 linear light of a pixel `log_rgb` at (x, y), shine taken off.
+    #[inline]
+    pub fn unshine(&self, log_rgb: [f32; 3], x: f32, y: f32) -> [f32; 3] {
+        let h = self.shine_at(x, y);
+        if h > 0.0 { log_rgb.map(|l| shine::without(l, h)) } else { log_rgb }
     }
 
     /// The optical density plane of the photo relative to this background.
@@ -87,10 +119,14 @@ impl Background {
         let w = od.width;
         od.data.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
             photo.log_luma_row(y, row);
-            // The background varies slowly: interpolate it exactly at cell-centre columns'
-            // spacing and linearly in between, which is what bilinear interpolation is.
             for (x, v) in row.iter_mut().enumerate() {
-                *v = self.log_luma_at(x as f32, y as f32) - *v;
+                let (fx, fy) = (x as f32, y as f32);
+                *v = if self.shine_at(fx, fy) > 0.0 {
+                    let (skin, pixel) = (self.log_rgb_at(fx, fy), self.unshine(photo.log_rgb(x, y), fx, fy));
+                    (0..3).map(|c| LUMA[c] * (skin[c] - pixel[c])).sum()
+                } else {
+                    self.interpolate(fx, fy)[0] - *v
+                };
             }
         });
         od

@@ -204,9 +204,9 @@ impl Photo {
             _ => "rgba",
         };
         let pixels = match data {
-            Pixels::U8(v) => Pixels::U8(to_rgb(&v, channels)),
-            Pixels::U16(v) => Pixels::U16(to_rgb(&v, channels)),
-            Pixels::F32(v) => Pixels::F32(to_rgb(&v, channels)),
+            Pixels::U8(v) => Pixels::U8(to_rgb(v, channels)),
+            Pixels::U16(v) => Pixels::U16(to_rgb(v, channels)),
+            Pixels::F32(v) => Pixels::F32(to_rgb(v, channels)),
         };
         Ok(Photo {
             info: ImageInfo {
@@ -228,9 +228,10 @@ impl Photo {
     }
 }
 
-fn to_rgb<T: Copy>(v: &[T], channels: usize) -> Vec<T> {
+/// Interleaved RGB from 1, 3 or 4 channels (RGB is handed over as it is, without a copy).
+fn to_rgb<T: Copy>(v: Vec<T>, channels: usize) -> Vec<T> {
     match channels {
-        3 => v.to_vec(),
+        3 => v,
         1 => v.iter().flat_map(|&g| [g, g, g]).collect(),
         _ => v.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
     }

@@ -328,8 +328,11 @@ fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasurePa
         return out;
     }
     let (win, fit, bounds) = fit_members(inp, all, &group, spread);
-    let colour = channel_amplitudes(inp, &win, &fit, &bounds);
-    out.extend(fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &win, &fit, i, colour[i], d, p)));
+    // Colour is fitted only once a member has passed the tests that need no colour: most
+    // candidates of a photo without SMP (skin texture, hair) fail those, and are cheap then.
+    let colour = std::cell::OnceCell::new();
+    let od_rgb = |i: usize| colour.get_or_init(|| channel_amplitudes(inp, &win, &fit, &bounds))[i];
+    out.extend(fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &win, &fit, i, &od_rgb, d, p)));
     out
 }
 
@@ -343,7 +346,8 @@ fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &
         let mut wc = win.clone();
         for (i, v) in wc.od.iter_mut().enumerate() {
             let (x, y) = (win.x0 + i % win.width, win.y0 + i / win.width);
-            *v = (inp.background.log_rgb_at(x as f32, y as f32)[c] - inp.photo.colour_log_rgb(x, y)[c]) as f64;
+            let (fx, fy) = (x as f32, y as f32);
+            *v = (inp.background.log_rgb_at(fx, fy)[c] - inp.background.unshine(inp.photo.colour_log_rgb(x, y), fx, fy)[c]) as f64;
         }
         let f = fit_group(&wc, &fit.dots, 0.0, inp.noise, bounds, &blur, Free::AmplitudesOnly);
         for (o, d) in out.iter_mut().zip(&f.dots) {
@@ -353,7 +357,7 @@ fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &
     out
 }
 
-fn describe(inp: &Inputs, win: &Window, fit: &fit::GroupFit, i: usize, od_rgb: [f64; 3], d: &DotModel, p: &MeasureParams) -> Result<Dot, Reject> {
+fn describe(inp: &Inputs, win: &Window, fit: &fit::GroupFit, i: usize, od_rgb: &dyn Fn(usize) -> [f64; 3], d: &DotModel, p: &MeasureParams) -> Result<Dot, Reject> {
     if !(d.amplitude.is_finite() && d.radius.is_finite() && d.sigma.is_finite()) || d.amplitude <= 0.0 {
         return Err(Reject::Fit);
     }
@@ -378,6 +382,7 @@ fn describe(inp: &Inputs, win: &Window, fit: &fit::GroupFit, i: usize, od_rgb: [
     if eccentricity > p.max_eccentricity || attached_density(inp, fit, i, blur_var) > p.max_attached * observed_peak {
         return Err(Reject::Elongated);
     }
+    let od_rgb = od_rgb(i);
     if od_rgb[0] > 0.0 && od_rgb[2] / od_rgb[0] > p.max_blue_red_ratio {
         return Err(Reject::Brown);
     }

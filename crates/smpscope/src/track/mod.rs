@@ -235,16 +235,16 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     // Identities: a dot continues one within a typical dot diameter (farther when registration
     // is loose, never more than 0.45 of the spacing, so that a neighbour is never taken).
     let diameter_px = |a: &Analysis| median(a.dots.iter().map(|d| d.diameter_px).collect()).unwrap_or(3.0);
+    let margins: Vec<f64> = analyses.iter().map(diameter_px).collect();
     let spacing = register::typical_spacing(&first_centres);
     let mut catalogue = Catalogue::new(&first_centres, analyses.len());
     for (v, a) in analyses.iter().enumerate().skip(1) {
         let residual = registrations[v].map_or(0.0, |r| r.residual_px);
-        let tolerance = diameter_px(first).max(4.0 * residual).min(0.45 * spacing);
+        let tolerance = margins[0].max(4.0 * residual).min(0.45 * spacing);
         let carried: Vec<[f64; 2]> = centres(a).iter().map(|&p| to_first[v].apply(p)).collect();
         catalogue.add_visit(v, &carried, tolerance);
     }
     // Whether an identity lies in visit v's field of view, a dot diameter in from the edges.
-    let margins: Vec<f64> = analyses.iter().map(diameter_px).collect();
     let in_view = |pos: [f64; 2], v: usize| register::inside(&[pos], &to_first[v].inverse(), frame(&analyses[v]), margins[v]) == 1;
 
     let um_per_px = first.scale.px_per_mm.map(|s| 1000.0 / s);
