@@ -41,8 +41,8 @@ pub struct TrackParams {
     /// Share of a visit's dots (in the view shared with the visits before) never seen before,
     /// from which the visit counts as a touch-up.
     pub touch_up_new_dots: f64,
-    /// Rise of the ink of dots seen at the previous visit, from which the visit counts as a
-    /// touch-up (re-inking).
+    /// Rise of the ink of dots seen at the previous visit, over what the fade since then would
+    /// have left, from which the visit counts as a touch-up (re-inking).
     pub touch_up_ink_rise: f64,
 }
 
@@ -178,13 +178,13 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     (!v.is_empty()).then(|| crate::plane::quantile(&mut v, 0.5))
 }
 
-/// Whether visit `t` is a touch-up, judged on the identities in the view it shares with visit
-/// `t - 1`: the ink of the dots seen at both has risen (re-inking), or the dots have become more
-/// numerous by at least the new-dot share, with as many never-seen dots carrying fresh ink (at
-/// least 0.8 of the median continuing dot's). A never-seen dot counts only if `stays` (it is
-/// found again at the next visit that shows its place): stray detections (a stubble fragment,
-/// a fleck of noise) come and go, and a touch-up's dots stay.
-fn is_touch_up<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: impl Fn(&identity::Identity) -> bool, views: &[View], t: usize, params: &TrackParams) -> bool {
+/// What visit `t` shows against visit `t - 1`, on the identities in the view they share: the
+/// ink of the dots seen at both, now / then, and whether the dots have become more numerous by
+/// at least the new-dot share with as many never-seen dots carrying fresh ink (at least 0.8 of
+/// the median continuing dot's). A never-seen dot counts only if `stays` (it is found again at
+/// the next visit that shows its place): stray detections (a stubble fragment, a fleck of
+/// noise) come and go, and a touch-up's dots stay.
+fn step<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: impl Fn(&identity::Identity) -> bool, views: &[View], t: usize, params: &TrackParams) -> (f64, bool) {
     let (mut then, mut now, mut before, mut continuing, mut new) = (0.0, 0.0, 0usize, Vec::new(), Vec::new());
     for id in shared {
         before += id.dots[t - 1].is_some() as usize;
@@ -208,7 +208,21 @@ fn is_touch_up<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: 
     let fresh = new.iter().filter(|&&i| i >= 0.8 * typical).count() as f64;
     let share = params.touch_up_new_dots;
     let more_dots = after as f64 >= (1.0 + share) * before as f64 && fresh >= share * after as f64;
-    more_dots || now >= params.touch_up_ink_rise * then.max(1e-12)
+    (if then > 0.0 { now / then } else { 1.0 }, more_dots)
+}
+
+/// Which visits are touch-ups, from each visit's step from the one before (ink ratio, more
+/// dots; see [`step`]) and the visits' months: more dots, or ink risen by `touch_up_ink_rise`
+/// over what the fade would have left. The fade expected over a step comes from the steps that
+/// are plainly not touch-ups (the median of their log2 ink lost per month, which a touch-up
+/// among them does not drag): re-inking after a year of fade may only bring the ink back to
+/// where it was, which is no rise at all but far above the fade.
+fn touch_ups(steps: &[(f64, bool)], months: &[f64], params: &TrackParams) -> Vec<bool> {
+    let interval = |t: usize| months[t] - months[t - 1];
+    let plain = |&(rise, more): &(f64, bool)| !more && rise > 0.0 && rise < params.touch_up_ink_rise;
+    let rates: Vec<f64> = steps.iter().enumerate().skip(1).filter(|(t, s)| plain(s) && interval(*t) > 0.0).map(|(t, s)| -s.0.log2() / interval(t)).collect();
+    let rate = median(rates).unwrap_or(0.0).max(0.0);
+    steps.iter().enumerate().map(|(t, &(rise, more))| t > 0 && (more || rise >= params.touch_up_ink_rise * (-rate * interval(t)).exp2())).collect()
 }
 
 /// Follows the dots of `visits` (any order; sorted by date here) and measures the change.
@@ -252,18 +266,28 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let ids = &catalogue.identities;
     let months: Vec<f64> = dates.iter().map(|d| (*d - dates[0]).num_days() as f64 / trend::MONTH_DAYS).collect();
 
+    let shared = |b: usize, t: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
+    let steps: Vec<(f64, bool)> = (0..analyses.len())
+        .map(|t| {
+            if t == 0 {
+                return (1.0, false);
+            }
+            let stays = |id: &identity::Identity| t + 1 >= analyses.len() || !in_view(id.position, t + 1) || id.dots[t + 1].is_some();
+            step(shared(t - 1, t).map(|(_, id)| id), stays, &views, t, params)
+        })
+        .collect();
+    let touch_up_at = touch_ups(&steps, &months, params);
+
     let mut reports = Vec::with_capacity(analyses.len());
     let mut changes: Vec<Vec<Option<DotChange>>> = vec![vec![None; analyses.len()]; ids.len()];
     let mut baseline = 0;
     let mut warnings = Vec::new();
     for (t, a) in analyses.iter().enumerate() {
-        let shared = |b: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
-        let stays = |id: &identity::Identity| t + 1 >= analyses.len() || !in_view(id.position, t + 1) || id.dots[t + 1].is_some();
-        let touch_up = t > 0 && is_touch_up(shared(t - 1).map(|(_, id)| id), stays, &views, t, params);
+        let touch_up = touch_up_at[t];
         let b = baseline;
         let mut pairs = Vec::new();
         let (mut at_base, mut at_now, mut new) = (0, 0, 0);
-        for (i, id) in shared(b) {
+        for (i, id) in shared(b, t) {
             at_base += id.dots[b].is_some() as usize;
             at_now += id.dots[t].is_some() as usize;
             new += (id.dots[t].is_some() && id.first_visit > b) as usize;
@@ -337,4 +361,27 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         .map(|(i, (id, changes))| TrackedDot { id: i, x: id.position[0], y: id.position[1], first_visit: id.first_visit, dots: id.dots.clone(), changes })
         .collect();
     Ok(Track { schema: TRACK_SCHEMA.into(), params: params.clone(), visits: reports, matches, trend, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn re_inking_after_a_fade_is_a_touch_up_even_without_a_rise() {
+        let months = [0.0, 12.0, 24.0, 36.0, 48.0];
+        let p = TrackParams::default();
+        // A year halves nothing but takes a fifth: 0.8 per step; at visit 3 the ink is brought
+        // back to where it was a year before (no rise), far above the 0.8 the fade would leave.
+        let steps = [(1.0, false), (0.8, false), (0.81, false), (1.02, false), (0.79, false)];
+        assert_eq!(touch_ups(&steps, &months, &p), vec![false, false, false, true, false]);
+        // Steady fade, or the light alone changing: none.
+        let fade = [(1.0, false), (0.8, false), (0.78, false), (0.83, false), (0.8, false)];
+        assert!(touch_ups(&fade, &months, &p).iter().all(|t| !t));
+        let light = [(1.0, false), (1.04, false), (0.97, false), (1.01, false), (0.99, false)];
+        assert!(touch_ups(&light, &months, &p).iter().all(|t| !t));
+        // More dots with fresh ink is a touch-up whatever the ink did.
+        let added = [(1.0, false), (0.8, false), (0.8, true), (0.8, false), (0.8, false)];
+        assert_eq!(touch_ups(&added, &months, &p), vec![false, false, true, false, false]);
+    }
 }
