@@ -6,8 +6,7 @@ use serde_json::json;
 use smpscope::TrackParams;
 use smpscope::track::change::median_lab;
 use smpscope::track::register::inside;
-use smpscope_synth::evaluate::pair_detections;
-use smpscope_synth::evaluate_series::{random_series, run_series, series_bands};
+use smpscope_synth::evaluate_series::{random_series, run_series, series_bands, true_identities};
 use std::collections::HashMap;
 
 fn main() {
@@ -17,14 +16,7 @@ fn main() {
         let spec = random_series(seed, (20.0, 15.0), 1200);
         let (track, analyses, truth) = if std::env::var_os("SERIES_PNG").is_some() { run_png(&spec) } else { run_series(&spec, &TrackParams::default()) };
         let Ok(track) = track else { return vec![json!({"seed": seed, "refused": true}).to_string()] };
-        let n = analyses.len();
-        let ident: Vec<Vec<Option<usize>>> = (0..n).map(|v| {
-            let vt = &truth.visits[v];
-            let mut out = vec![None; analyses[v].dots.len()];
-            let all: Vec<usize> = (0..vt.truth.dots.len()).collect();
-            for (i, j) in pair_detections(&vt.truth, &analyses[v].dots, &all) { out[j] = Some(vt.identity[i]); }
-            out
-        }).collect();
+        let ident = true_identities(&truth, &analyses);
         let index: Vec<HashMap<usize, usize>> = truth.visits.iter().map(|v| v.identity.iter().enumerate().map(|(i, &id)| (id, i)).collect()).collect();
         let sim = |t: [f64; 4]| smpscope::track::register::Similarity { a: t[0], b: t[1], tx: t[2], ty: t[3] };
         let frame = (spec.base.width as f64, spec.base.height as f64);

@@ -4,7 +4,7 @@
 use smpscope::TrackParams;
 use smpscope::colour::delta_e_2000;
 use smpscope_synth::evaluate::pair_detections;
-use smpscope_synth::evaluate_series::{random_series, run_series};
+use smpscope_synth::evaluate_series::{random_series, run_series, true_identities};
 
 fn quantiles(mut v: Vec<f64>) -> String {
     if v.is_empty() { return "-".into(); }
@@ -34,13 +34,7 @@ fn main() {
         println!("visit {v} months {:5.1} touch {} n {:4}: ink ratio {}  spread err um {}  db {}  dE {}", vt.months, vt.touch_up, ink.len(), quantiles(ink), quantiles(amp), quantiles(db), quantiles(de));
     }
     let Ok(track) = track else { return };
-    let ident: Vec<Vec<Option<usize>>> = (0..analyses.len()).map(|v| {
-        let vt = &truth.visits[v];
-        let mut out = vec![None; analyses[v].dots.len()];
-        let all: Vec<usize> = (0..vt.truth.dots.len()).collect();
-        for (i, j) in pair_detections(&vt.truth, &analyses[v].dots, &all) { out[j] = Some(vt.identity[i]); }
-        out
-    }).collect();
+    let ident = true_identities(&truth, &analyses);
     for (t, r) in track.visits.iter().enumerate().skip(1) {
         let b = r.baseline;
         // [true-true same id, true-true other id, involving a non-dot]: (count, ink then, ink now)

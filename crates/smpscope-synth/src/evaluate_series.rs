@@ -84,6 +84,23 @@ fn median(mut v: Vec<f64>) -> f64 {
     smpscope::plane::quantile(&mut v, 0.5)
 }
 
+/// The patient-level identity of each detected dot of each visit (None: no true dot there).
+pub fn true_identities(truth: &SeriesTruth, analyses: &[Analysis]) -> Vec<Vec<Option<usize>>> {
+    truth
+        .visits
+        .iter()
+        .zip(analyses)
+        .map(|(vt, a)| {
+            let mut out = vec![None; a.dots.len()];
+            let all: Vec<usize> = (0..vt.truth.dots.len()).collect();
+            for (i, j) in pair_detections(&vt.truth, &a.dots, &all) {
+                out[j] = Some(vt.identity[i]);
+            }
+            out
+        })
+        .collect()
+}
+
 /// Scores a tracking against the series truth.
 pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, analyses: &[Analysis], truth: &SeriesTruth) -> SeriesScore {
     let mut s = SeriesScore { bands: series_bands(spec), ..Default::default() };
@@ -107,17 +124,7 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
         s.registration_um.push(um0 * (d2.iter().sum::<f64>() / d2.len().max(1) as f64).sqrt());
     }
     // Truth identity of each detected dot, per visit.
-    let ident: Vec<Vec<Option<usize>>> = (0..n)
-        .map(|v| {
-            let vt = &truth.visits[v];
-            let mut out = vec![None; analyses[v].dots.len()];
-            let all: Vec<usize> = (0..vt.truth.dots.len()).collect();
-            for (i, j) in pair_detections(&vt.truth, &analyses[v].dots, &all) {
-                out[j] = Some(vt.identity[i]);
-            }
-            out
-        })
-        .collect();
+    let ident = true_identities(truth, analyses);
     for u in 0..n {
         for t in u + 1..n {
             let at_u: HashMap<usize, usize> = ident[u].iter().enumerate().filter_map(|(j, id)| Some(((*id)?, j))).collect();
