@@ -25,7 +25,7 @@ pub use trend::Trend;
 
 /// Median deposit diameter, px, below which a JPEG's colour of the dots is too uncertain to
 /// follow a shift of one unit of b* (the series accuracy table: dots of 2-4 px err by 1.8 b* and
-/// get the sign of a 0.5-unit shift wrong one time in four; from 4 px, 0.6 and 1 in 30).
+/// get the sign of a 0.5-unit shift wrong one time in four; from 4 px, 0.5 and 1 in 50).
 pub const MIN_COLOUR_DIAMETER_PX: f64 = 4.0;
 
 /// The schema name of a tracking document.
