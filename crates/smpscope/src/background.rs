@@ -106,24 +106,28 @@ impl Background {
         std::array::from_fn(|c| if h > 0.0 { shine::without(v[c + 1], h) } else { v[c + 1] })
     }
 
-    /// log10 linear light of a pixel `log_rgb` at (x, y), shine taken off.
+    /// Optical density per channel of a pixel at (x, y) whose log10 linear light is `log_rgb`:
+    /// the skin level minus the pixel, shine taken off both.
     #[inline]
-    pub fn unshine(&self, log_rgb: [f32; 3], x: f32, y: f32) -> [f32; 3] {
+    pub fn density_rgb(&self, log_rgb: [f32; 3], x: f32, y: f32) -> [f32; 3] {
+        let v = self.interpolate(x, y);
         let h = self.shine_at(x, y);
-        if h > 0.0 { log_rgb.map(|l| shine::without(l, h)) } else { log_rgb }
+        std::array::from_fn(|c| if h > 0.0 { shine::without(v[c + 1], h) - shine::without(log_rgb[c], h) } else { v[c + 1] - log_rgb[c] })
     }
 
     /// The optical density plane of the photo relative to this background.
     pub fn optical_density(&self, photo: &Photo) -> Plane {
         let mut od = Plane::new(photo.width(), photo.height());
         let w = od.width;
+        // Most photos have no shine: then no pixel needs the per-channel path.
+        let shiny = self.shine.iter().any(|&h| h > 0.0);
         od.data.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
             photo.log_luma_row(y, row);
             for (x, v) in row.iter_mut().enumerate() {
                 let (fx, fy) = (x as f32, y as f32);
-                *v = if self.shine_at(fx, fy) > 0.0 {
-                    let (skin, pixel) = (self.log_rgb_at(fx, fy), self.unshine(photo.log_rgb(x, y), fx, fy));
-                    (0..3).map(|c| LUMA[c] * (skin[c] - pixel[c])).sum()
+                *v = if shiny && self.shine_at(fx, fy) > 0.0 {
+                    let d = self.density_rgb(photo.log_rgb(x, y), fx, fy);
+                    (0..3).map(|c| LUMA[c] * d[c]).sum()
                 } else {
                     self.interpolate(fx, fy)[0] - *v
                 };

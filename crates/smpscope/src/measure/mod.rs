@@ -341,13 +341,17 @@ fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasurePa
 /// chroma was subsampled, every channel carries chroma's blur, and so does the model).
 fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &[Bounds]) -> Vec<[f64; 3]> {
     let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp) + inp.photo.colour_blur_variance());
+    let density: Vec<[f32; 3]> = (0..win.od.len())
+        .map(|i| {
+            let (x, y) = (win.x0 + i % win.width, win.y0 + i / win.width);
+            inp.background.density_rgb(inp.photo.colour_log_rgb(x, y), x as f32, y as f32)
+        })
+        .collect();
     let mut out = vec![[0.0; 3]; fit.dots.len()];
     for c in 0..3 {
         let mut wc = win.clone();
-        for (i, v) in wc.od.iter_mut().enumerate() {
-            let (x, y) = (win.x0 + i % win.width, win.y0 + i / win.width);
-            let (fx, fy) = (x as f32, y as f32);
-            *v = (inp.background.log_rgb_at(fx, fy)[c] - inp.background.unshine(inp.photo.colour_log_rgb(x, y), fx, fy)[c]) as f64;
+        for (v, d) in wc.od.iter_mut().zip(&density) {
+            *v = d[c] as f64;
         }
         let f = fit_group(&wc, &fit.dots, 0.0, inp.noise, bounds, &blur, Free::AmplitudesOnly);
         for (o, d) in out.iter_mut().zip(&f.dots) {

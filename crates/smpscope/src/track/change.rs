@@ -92,18 +92,18 @@ const MIN_FENCE: f64 = 0.2;
 /// that has nothing to do with fade and would dominate the sum. Not at a touch-up (`keep_all`):
 /// there re-inked and faded dots are two honest groups, and the smaller would look like outliers.
 pub fn ink_retained(pairs: &[(f64, f64)], keep_all: bool) -> Option<f64> {
-    let log_ratio = |&(then, now): &(f64, f64)| (now.max(1e-12) / then.max(1e-12)).ln();
-    let mut logs: Vec<f64> = pairs.iter().map(log_ratio).collect();
+    let logs: Vec<f64> = pairs.iter().map(|&(then, now)| (now.max(1e-12) / then.max(1e-12)).ln()).collect();
     if logs.is_empty() {
         return None;
     }
-    let centre = crate::plane::quantile(&mut logs, 0.5);
+    let centre = crate::plane::quantile(&mut logs.clone(), 0.5);
     let mut dev: Vec<f64> = logs.iter().map(|l| (l - centre).abs()).collect();
     let fence = (OUTLIER_SIGMAS * 1.4826 * crate::plane::quantile(&mut dev, 0.5)).max(MIN_FENCE);
     let (then, now) = pairs
         .iter()
-        .filter(|p| keep_all || (log_ratio(p) - centre).abs() <= fence)
-        .fold((0.0, 0.0), |(a, b), &(then, now)| (a + then, b + now));
+        .zip(&logs)
+        .filter(|(_, l)| keep_all || (**l - centre).abs() <= fence)
+        .fold((0.0, 0.0), |(a, b), (&(then, now), _)| (a + then, b + now));
     (then > 0.0).then(|| now / then)
 }
 
