@@ -21,7 +21,10 @@ fn main() {
         }
         Err(e) => println!("  refused: {e}"),
     }
-    if let Ok(t) = &track { ink_pairs(t, &analyses, &truth); }
+    if let Ok(t) = &track {
+        ink_pairs(t, &analyses, &truth);
+        new_dots(t, &analyses, &truth);
+    }
     let s = score_series(&spec, &track, &analyses, &truth);
     println!("{s:?}");
 }
@@ -50,5 +53,19 @@ pub fn ink_pairs(track: &smpscope::Track, analyses: &[smpscope::Analysis], truth
             }
         }
         println!("visit {t} vs {b}: measured ink sums {mb:.4} -> {m:.4} ({:.3}); truth {tb_:.4} -> {tr:.4} ({:.3}); measured/true at base {:.3}, at visit {:.3}", m / mb, tr / tb_, mb / tb_, m / tr);
+    }
+}
+
+/// The dots each later visit saw for the first time: ink, eccentricity, diameter and whether a
+/// true dot lies there (identity) and was born at a touch-up.
+pub fn new_dots(track: &smpscope::Track, analyses: &[smpscope::Analysis], truth: &smpscope_synth::SeriesTruth) {
+    let ident = smpscope_synth::evaluate_series::true_identities(truth, analyses);
+    for t in 1..analyses.len() {
+        let line: Vec<String> = track.matches.iter().filter(|m| m.first_visit == t).filter_map(|m| m.dots[t]).map(|q| {
+            let d = &analyses[t].dots[q];
+            let tag = match ident[t][q] { None => "false".to_string(), Some(id) if id >= truth.original_dots => format!("born{id}"), Some(id) => format!("old{id}") };
+            format!("({:.2} e{:.2} d{:.1} {tag})", d.ink_px, d.eccentricity, d.diameter_px)
+        }).collect();
+        println!("visit {t} new dots: {}", line.join(" "));
     }
 }

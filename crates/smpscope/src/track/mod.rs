@@ -179,36 +179,39 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 }
 
 /// What visit `t` shows against visit `t - 1`, on the identities in the view they share: the
-/// ink of the dots seen at both, now / then, and whether the dots have become more numerous by
-/// at least the new-dot share with as many never-seen dots carrying fresh ink (at least 0.8 of
-/// the median continuing dot's). A never-seen dot counts only if `stays` (it is found again at
-/// the next visit that shows its place): stray detections (a stubble fragment, a fleck of
-/// noise) come and go, and a touch-up's dots stay.
+/// ink of the dots seen at both, now / then (stray pairs left out as in [`ink_retained`]: one
+/// hair fragment merged with a dot would otherwise pass for re-inking), and whether the dots have
+/// become more numerous by at least the new-dot share with as many never-seen dots that look
+/// like fresh dots of the same treatment: ink at least 0.8 of the median continuing dot's, and no
+/// more elongated than nine in ten continuing dots (the stray detections that come and go are
+/// mostly hair and stubble fragments). A never-seen dot counts only if `stays` (it is found again
+/// at the next visit that shows its place): strays come and go, and a touch-up's dots stay.
 fn step<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: impl Fn(&identity::Identity) -> bool, views: &[View], t: usize, params: &TrackParams) -> (f64, bool) {
-    let (mut then, mut now, mut before, mut continuing, mut new) = (0.0, 0.0, 0usize, Vec::new(), Vec::new());
+    let (mut pairs, mut before, mut continuing, mut new) = (Vec::new(), 0usize, Vec::new(), Vec::new());
+    let ink_shape = |q: usize| (views[t].ink(q), views[t].dots[q].eccentricity);
     for id in shared {
         before += id.dots[t - 1].is_some() as usize;
         match (id.dots[t - 1], id.dots[t]) {
             (_, Some(q)) if id.first_visit == t => {
                 if stays(id) {
-                    new.push(views[t].ink(q));
+                    new.push(ink_shape(q));
                 }
             }
             (Some(p), Some(q)) => {
-                then += views[t - 1].ink(p);
-                now += views[t].ink(q);
-                continuing.push(views[t].ink(q));
+                pairs.push((views[t - 1].ink(p), views[t].ink(q)));
+                continuing.push(ink_shape(q));
             }
-            (None, Some(q)) => continuing.push(views[t].ink(q)),
+            (None, Some(q)) => continuing.push(ink_shape(q)),
             _ => {}
         }
     }
     let after = continuing.len() + new.len();
-    let typical = median(continuing).unwrap_or(0.0);
-    let fresh = new.iter().filter(|&&i| i >= 0.8 * typical).count() as f64;
+    let typical = median(continuing.iter().map(|c| c.0).collect()).unwrap_or(0.0);
+    let elongated = if continuing.is_empty() { 1.0 } else { crate::plane::quantile(&mut continuing.iter().map(|c| c.1).collect::<Vec<_>>(), 0.9) };
+    let fresh = new.iter().filter(|&&(ink, ecc)| ink >= 0.8 * typical && ecc <= elongated).count() as f64;
     let share = params.touch_up_new_dots;
     let more_dots = after as f64 >= (1.0 + share) * before as f64 && fresh >= share * after as f64;
-    (if then > 0.0 { now / then } else { 1.0 }, more_dots)
+    (ink_retained(&pairs, false).unwrap_or(1.0), more_dots)
 }
 
 /// Which visits are touch-ups, from each visit's step from the one before (ink ratio, more
