@@ -34,7 +34,9 @@ pub struct MeasureParams {
     /// its shaft there.
     pub max_attached: f64,
     /// Largest ratio of blue to red optical density: melanin (freckles, moles, hair)
-    /// absorbs blue far more than red; SMP inks are near neutral.
+    /// absorbs blue far more than red (about 2.7 times); SMP inks are near neutral. Where the
+    /// photo's dots read browner than this as a body (small dots in a JPEG take on the skin's
+    /// hue; see `brown_limit`), the limit rises with them.
     pub max_blue_red_ratio: f64,
 }
 
@@ -46,7 +48,7 @@ impl Default for MeasureParams {
 
 /// One measured pigment dot. Lengths in um and ink in OD*mm^2 are null without a scale;
 /// their pixel twins are always given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dot {
     /// Sub-pixel centre, px (upright photo; centre of the top-left pixel is (0, 0)).
     pub x: f64,
@@ -136,11 +138,13 @@ const RESOLVED_RATIO: f64 = 2.2;
 pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -> (Vec<Dot>, Rejections) {
     let groups = group_touching(candidates);
     let mut results: Vec<Vec<Result<Dot, Reject>>> = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, None)).collect();
+    reject_brown(&mut results, p);
     let blur_var = blur_variance(inp);
     let mut ratios: Vec<f64> = results.iter().flatten().flatten().map(|d| 0.5 * d.diameter_px / (d.spread_px.powi(2) + blur_var).sqrt()).collect();
     if ratios.len() >= 10 && crate::plane::quantile(&mut ratios, 0.5) < RESOLVED_RATIO {
         let spread = shared_spread(inp, candidates, &groups, &results);
         results = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, Some(spread))).collect();
+        reject_brown(&mut results, p);
     }
     let mut dots = Vec::new();
     let mut rej = Rejections::default();
@@ -156,6 +160,45 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
     }
     dots.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
     (dots, rej)
+}
+
+/// Blue over red optical density of a dot (0 when it has no red density).
+fn blue_red_ratio(d: &Dot) -> f64 {
+    if d.od_rgb[0] > 0.0 { d.od_rgb[2] / d.od_rgb[0] } else { 0.0 }
+}
+
+/// How far above the lower quartile of a photo's blue/red ratios a dot may read and still be
+/// ink: neutral ink sits at the low end, and the melanin features that pass for dots only add
+/// to the top, so the quartile follows the ink even where they are many (small dots in a
+/// JPEG: the 90th percentile of true dots 1.3 times the quartile of all).
+const BROWN_OVER_QUARTILE: f64 = 1.3;
+/// The limit never rises above this: melanin reads about 2.7.
+const BROWN_CEILING: f64 = 2.2;
+/// Fewest dots whose ratios may raise the limit.
+const BROWN_SAMPLE: usize = 20;
+
+/// The blue/red ratio above which a dot is melanin: `max_blue_red_ratio`, or higher where the
+/// photo's dots as a body read browner. A JPEG keeps colour coarser than light, so a dot of a
+/// few pixels darkens all channels by about the same amount in gamma-encoded values: on skin,
+/// whose blue is the dimmest channel, that is the largest density in blue, and neutral ink
+/// reads as brown as 1.5 (photos of 2 px dots at JPEG quality 77 lost a third of their dots).
+fn brown_limit(dots: &[&Dot], p: &MeasureParams) -> f64 {
+    let mut ratios: Vec<f64> = dots.iter().map(|d| blue_red_ratio(d)).collect();
+    if ratios.len() < BROWN_SAMPLE {
+        return p.max_blue_red_ratio;
+    }
+    let quartile = crate::plane::quantile(&mut ratios, 0.25);
+    p.max_blue_red_ratio.max((BROWN_OVER_QUARTILE * quartile).min(BROWN_CEILING))
+}
+
+/// Turns the dots browner than [`brown_limit`] into rejections.
+fn reject_brown(results: &mut [Vec<Result<Dot, Reject>>], p: &MeasureParams) {
+    let limit = brown_limit(&results.iter().flatten().flatten().collect::<Vec<_>>(), p);
+    for r in results.iter_mut().flatten() {
+        if r.as_ref().is_ok_and(|d| blue_red_ratio(d) > limit) {
+            *r = Err(Reject::Brown);
+        }
+    }
 }
 
 /// The pigment spread (px) shared by the photo's dots, by profile likelihood: the value that
@@ -387,9 +430,6 @@ fn describe(inp: &Inputs, win: &Window, fit: &fit::GroupFit, i: usize, od_rgb: &
         return Err(Reject::Elongated);
     }
     let od_rgb = od_rgb(i);
-    if od_rgb[0] > 0.0 && od_rgb[2] / od_rgb[0] > p.max_blue_red_ratio {
-        return Err(Reject::Brown);
-    }
     let skin_log = inp.background.log_rgb_at(d.x as f32, d.y as f32);
     let skin: [f64; 3] = skin_log.map(|l| 10f64.powf(l as f64));
     let core: [f64; 3] = std::array::from_fn(|c| skin[c] * 10f64.powf(-od_rgb[c] * centre_share));
@@ -484,4 +524,30 @@ fn shape_moments(win: &Window, fit: &fit::GroupFit, i: usize, blur_var: f64) -> 
         angle += 180.0;
     }
     (ecc, angle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(ratios: &[f64]) -> Vec<bool> {
+        let mut results: Vec<Vec<Result<Dot, Reject>>> = ratios.iter().map(|&r| vec![Ok(Dot { od_rgb: [0.2, 0.2, 0.2 * r], ..Default::default() })]).collect();
+        reject_brown(&mut results, &MeasureParams::default());
+        results.iter().flatten().map(Result::is_ok).collect()
+    }
+
+    #[test]
+    fn the_brown_limit_follows_a_photos_ink_but_never_lets_melanin_in() {
+        // Tiny dots in a JPEG: neutral ink reads 1.4-1.7, freckle spots 2.7.
+        let mut ratios: Vec<f64> = (0..60).map(|i| 1.4 + 0.005 * i as f64).collect();
+        ratios.extend([2.7; 10]);
+        let k = kept(&ratios);
+        assert!(k[..60].iter().all(|&x| x) && k[60..].iter().all(|&x| !x));
+        // Melanin the majority: the limit stays with the ink.
+        let mut ratios = vec![1.0; 20];
+        ratios.extend([2.7; 40]);
+        assert_eq!(kept(&ratios).iter().filter(|&&x| x).count(), 20);
+        // Few dots: the fixed limit.
+        assert_eq!(kept(&[1.7; 10]), vec![false; 10]);
+    }
 }

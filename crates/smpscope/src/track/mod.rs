@@ -180,9 +180,10 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// What visit `t` shows against visit `t - 1`, on the identities in the view they share: the
 /// ink of the dots seen at both, now / then (stray pairs left out as in [`ink_retained`]: one
-/// hair fragment merged with a dot would otherwise pass for re-inking), and whether the dots have
-/// become more numerous by at least the new-dot share with as many never-seen dots that look
-/// like fresh dots of the same treatment: ink at least 0.8 of the median continuing dot's, and no
+/// hair fragment merged with a dot would otherwise pass for re-inking), and whether the
+/// never-seen dots that look like fresh dots of the same treatment make up the new-dot share,
+/// with the dots more numerous by at least half that share (some of a touch-up's new dots are
+/// offset by dots missed this time). Fresh: ink at least 0.8 of the median continuing dot's, and no
 /// more elongated than nine in ten continuing dots (the stray detections that come and go are
 /// mostly hair and stubble fragments). A never-seen dot counts only if `stays` (it is found again
 /// at the next visit that shows its place): strays come and go, and a touch-up's dots stay.
@@ -210,7 +211,7 @@ fn step<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: impl Fn
     let elongated = if continuing.is_empty() { 1.0 } else { crate::plane::quantile(&mut continuing.iter().map(|c| c.1).collect::<Vec<_>>(), 0.9) };
     let fresh = new.iter().filter(|&&(ink, ecc)| ink >= 0.8 * typical && ecc <= elongated).count() as f64;
     let share = params.touch_up_new_dots;
-    let more_dots = after as f64 >= (1.0 + share) * before as f64 && fresh >= share * after as f64;
+    let more_dots = after as f64 >= (1.0 + 0.5 * share) * before as f64 && fresh >= share * after as f64;
     (ink_retained(&pairs, false).unwrap_or(1.0), more_dots)
 }
 
@@ -386,5 +387,26 @@ mod tests {
         // More dots with fresh ink is a touch-up whatever the ink did.
         let added = [(1.0, false), (0.8, false), (0.8, true), (0.8, false), (0.8, false)];
         assert_eq!(touch_ups(&added, &months, &p), vec![false, false, true, false, false]);
+    }
+
+    #[test]
+    fn hair_fragments_are_no_touch_up_and_round_fresh_dots_are() {
+        use crate::measure::Dot;
+        let p = TrackParams::default();
+        let dot = |ink: f64, eccentricity: f64| Dot { ink_px: ink, eccentricity, ..Default::default() };
+        let then: Vec<Dot> = (0..40).map(|i| dot(1.0, 0.2 + 0.01 * i as f64)).collect();
+        let mut now: Vec<Dot> = (0..40).map(|i| dot(0.8, 0.2 + 0.01 * i as f64)).collect();
+        // One dot merged with a hair, and eight hair fragments, dark and elongated.
+        now[0].ink_px = 6.0;
+        now.extend((0..8).map(|_| dot(3.0, 0.85)));
+        let ids: Vec<identity::Identity> = (0..48)
+            .map(|i| identity::Identity { position: [0.0; 2], first_visit: (i >= 40) as usize, dots: vec![(i < 40).then_some(i), Some(i)] })
+            .collect();
+        let run = |now: &[Dot]| step(ids.iter(), |_| true, &[View { dots: &then, scale: 1.0 }, View { dots: now, scale: 1.0 }], 1, &p);
+        let (ink, more) = run(&now);
+        assert!((ink - 0.8).abs() < 1e-9 && !more, "{ink} {more}");
+        // Round dots as dark: a touch-up's new dots.
+        now[40..].iter_mut().for_each(|d| d.eccentricity = 0.3);
+        assert!(run(&now).1);
     }
 }
