@@ -73,9 +73,19 @@ pub fn encode(scene: &Scene, spec: &SceneSpec) -> EncodedPhoto {
         Some(q) => {
             let o = spec.orientation.clamp(1, 8);
             let stored = to_stored(&scene.upright, o);
-            let mut enc = JpegEncoder::new_with_quality(&mut bytes, q.clamp(1, 100));
-            enc.set_exif_metadata(exif_block(spec, o)).expect("the JPEG encoder takes EXIF");
-            enc.encode_image(&stored).expect("JPEG encoding to memory");
+            let exif = exif_block(spec, o);
+            if spec.jpeg_chroma_420 {
+                // The image crate's encoder writes 4:4:4 only.
+                let mut enc = jpeg_encoder::Encoder::new(&mut bytes, q.clamp(1, 100));
+                enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+                enc.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+                enc.add_exif_metadata(&exif).expect("the JPEG encoder takes EXIF");
+                enc.encode(stored.as_raw(), stored.width() as u16, stored.height() as u16, jpeg_encoder::ColorType::Rgb).expect("JPEG encoding to memory");
+            } else {
+                let mut enc = JpegEncoder::new_with_quality(&mut bytes, q.clamp(1, 100));
+                enc.set_exif_metadata(exif).expect("the JPEG encoder takes EXIF");
+                enc.encode_image(&stored).expect("JPEG encoding to memory");
+            }
             EncodedPhoto { bytes, extension: "jpg" }
         }
         None => {

@@ -106,7 +106,11 @@ pub fn random_scene(seed: u64, frame_mm: (f64, f64), max_px: u32) -> SceneSpec {
 /// Renders, encodes and analyses one random scene covering `frame_mm`; returns its truth and
 /// score.
 pub fn run_one(seed: u64, frame_mm: (f64, f64), max_px: u32) -> Result<(SceneSpec, Truth, PhotoScore), smpscope::Error> {
-    let spec = random_scene(seed, frame_mm, max_px);
+    run_spec(seed, random_scene(seed, frame_mm, max_px))
+}
+
+/// Renders, encodes, analyses and scores one given scene.
+pub fn run_spec(seed: u64, spec: SceneSpec) -> Result<(SceneSpec, Truth, PhotoScore), smpscope::Error> {
     let scene = render(&spec);
     let photo = encode(&scene, &spec);
     let analysis = smpscope::analyze_bytes(&photo.bytes, &format!("seed-{seed}.{}", photo.extension), &params_for(&scene.truth))?;
@@ -168,7 +172,11 @@ pub fn bands(truth: &Truth) -> Vec<(&'static str, String)> {
         ("scale px/mm", band(c.px_per_mm, &[30.0, 60.0], &["15-30", "30-60", "60-120"])),
         ("blur px", band(c.camera_blur_px, &[0.7, 1.1], &["<0.7", "0.7-1.1", ">1.1"])),
         ("fade", band(c.fade, &[0.2, 0.4], &["0-20%", "20-40%", "40-60%"])),
-        ("file", if c.jpeg_quality.is_some() { "jpeg".into() } else { "png".into() }),
+        ("file", match (c.jpeg_quality, c.jpeg_chroma_420) {
+            (None, _) => "png".into(),
+            (Some(_), false) => "jpeg".into(),
+            (Some(_), true) => "jpeg 4:2:0".into(),
+        }),
         ("distractors", if c.distractors { "yes".into() } else { "no".into() }),
         ("shine", band(c.shine_peak, &[1e-9, 0.15], &["none", "<0.15", ">=0.15"])),
     ]

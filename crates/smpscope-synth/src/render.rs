@@ -349,6 +349,7 @@ fn truth(spec: &SceneSpec, l: &Layout) -> (Truth, Vec<usize>) {
             blue_shift: spec.blue_shift,
             density_per_cm2: spec.density_per_cm2,
             jpeg_quality: spec.jpeg_quality,
+            jpeg_chroma_420: spec.jpeg_chroma_420 && spec.jpeg_quality.is_some(),
             distractors: spec.distractors,
             shine_peak: spec.highlights.iter().map(|h| h.peak).fold(0.0, f64::max),
             noise_gain: spec.noise_gain,

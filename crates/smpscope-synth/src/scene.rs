@@ -143,6 +143,9 @@ pub struct SceneSpec {
 
     /// JPEG quality (70 .. 95), or None for a lossless PNG.
     pub jpeg_quality: Option<u8>,
+    /// Whether the JPEG stores its colour at half the resolution both ways (4:2:0, block
+    /// means), as most cameras do; false: full resolution (4:4:4).
+    pub jpeg_chroma_420: bool,
     /// EXIF orientation 1..=8 written to the JPEG; the stored pixels are transformed so that
     /// applying it restores the upright frame. Ignored (1) for PNG.
     pub orientation: u8,
@@ -199,6 +202,7 @@ impl Default for SceneSpec {
             noise_gain: 0.0003,
             read_noise: 0.0015,
             jpeg_quality: None,
+            jpeg_chroma_420: false,
             orientation: 1,
             capture_time: "2024:01:15 10:30:00".into(),
         }
@@ -285,6 +289,7 @@ impl SceneSpec {
             noise_gain: log_uniform(r, 0.0002, 0.002),
             read_noise: r.random_range(0.001..=0.006),
             jpeg_quality,
+            jpeg_chroma_420: false,
             orientation,
             capture_time,
         }

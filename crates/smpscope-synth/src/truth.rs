@@ -102,6 +102,9 @@ pub struct Conditions {
     pub density_per_cm2: f64,
     /// JPEG quality, None for PNG.
     pub jpeg_quality: Option<u8>,
+    /// Whether the JPEG's colour was stored at 4:2:0.
+    #[serde(default)]
+    pub jpeg_chroma_420: bool,
     /// Whether distractors were drawn.
     pub distractors: bool,
     /// Peak of the strongest specular highlight, linear light (0: none).

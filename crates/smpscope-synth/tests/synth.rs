@@ -153,6 +153,20 @@ fn jpeg_carries_the_exif_fields() {
 }
 
 #[test]
+fn a_420_jpeg_stores_colour_at_half_resolution_and_keeps_its_exif() {
+    let spec = SceneSpec { jpeg_quality: Some(85), jpeg_chroma_420: true, orientation: 6, width: 64, height: 40, ..Default::default() };
+    let bytes = encode(&render(&spec), &spec).bytes;
+    // Baseline frame header: FF C0, length, precision, height, width, components, then the
+    // first (luma) component's id and its sampling factors: 2x2 against chroma's 1x1.
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline JPEG");
+    assert_eq!((bytes[sof + 9], bytes[sof + 11], bytes[sof + 14]), (3, 0x22, 0x11));
+    let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY).unwrap().value.get_uint(0), Some(6));
+    let photo = smpscope::photo::load_bytes(&bytes, "420.jpg").unwrap();
+    assert_eq!((photo.width(), photo.height()), (64, 40));
+}
+
+#[test]
 fn distractors_are_drawn_and_listed() {
     let plain = SceneSpec { width: 300, height: 220, ..Default::default() };
     let spec = SceneSpec { distractors: true, ..plain.clone() };

@@ -7,7 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use rayon::prelude::*;
-use smpscope_synth::evaluate::{format_table, run_one, table};
+use smpscope_synth::SceneSpec;
+use smpscope_synth::evaluate::{format_table, random_scene, run_spec, table};
 
 #[derive(Parser)]
 #[command(about = "Accuracy of smpscope against synthetic ground truth, by condition")]
@@ -27,6 +28,9 @@ struct Args {
     /// Longest side of a photo in px (a photo is cropped to it).
     #[arg(long, default_value_t = 2000)]
     max_px: u32,
+    /// Store every JPEG's colour at 4:2:0, as most cameras do (default: 4:4:4).
+    #[arg(long)]
+    chroma_420: bool,
 }
 
 fn main() {
@@ -36,7 +40,7 @@ fn main() {
     println!("smpscope accuracy: {} photos of {w}x{h} mm (at most {} px wide), seeds {first}..{}", args.count, args.max_px, first + args.count - 1);
     let results: Vec<_> = (first..first + args.count)
         .into_par_iter()
-        .filter_map(|seed| match run_one(seed, (w, h), args.max_px) {
+        .filter_map(|seed| match run_spec(seed, SceneSpec { jpeg_chroma_420: args.chroma_420, ..random_scene(seed, (w, h), args.max_px) }) {
             Ok((_, truth, score)) => {
                 if args.verbose {
                     let c = &truth.conditions;
