@@ -51,9 +51,9 @@ fn clean_photo_is_measured_closely() {
 }
 
 /// The same clean photo as most cameras store it, a JPEG of quality 95 with its colour at
-/// 4:2:0: geometry and ink as close as from a PNG; colour within 4 dE (3.4 now, against 1.0 for
-/// the same JPEG at 4:4:4: chroma's coarser blocks and quantisation pull 5 px dots towards the
-/// skin, and the chroma path's blur acts on gamma-encoded values, which the model treats as light).
+/// 4:2:0: geometry and ink as close as from a PNG; colour within 3.2 dE (2.8 now; 1.0 for the
+/// same JPEG at 4:4:4, 1.2 for 4:2:0 at quality 100: the rest is chroma's coarser quantisation,
+/// which pulls 5 px dots towards the skin).
 #[test]
 fn clean_420_jpeg_is_measured_closely() {
     let spec = SceneSpec { width: 480, height: 360, jpeg_quality: Some(95), jpeg_chroma_420: true, ..Default::default() };
@@ -61,7 +61,7 @@ fn clean_420_jpeg_is_measured_closely() {
     let photo = encode(&scene, &spec);
     let analysis = smpscope::analyze_bytes(&photo.bytes, "clean-420.jpg", &params_for(&scene.truth)).unwrap();
     let f = Figures::of(&[&score(&scene.truth, &analysis)]);
-    check("clean 4:2:0", &f, 0.97, [0.06, 8.0, 5.0, 6.0, 0.10, 4.0]);
+    check("clean 4:2:0", &f, 0.97, [0.06, 8.0, 5.0, 6.0, 0.10, 3.2]);
 }
 
 /// A low-resolution photo (the spread is then fitted for all dots together) and a tracking:

@@ -35,13 +35,27 @@ impl DotModel {
 }
 
 /// How the photo blurs: a little in density (so that a hard-edged dot sampled at pixel
-/// centres does not alias) and the rest in light.
+/// centres does not alias), the rest in light, and, for colour read from a JPEG with subsampled
+/// chroma, a last blur of the sRGB-encoded values.
 #[derive(Debug, Clone)]
 pub struct Blur {
     /// Sigma added in density, px.
     pub density_sigma: f64,
     /// Separable kernel applied to the transmittance (empty: none).
     pub light_kernel: Vec<f64>,
+    /// Blur of the encoded values, after the light's.
+    pub encoded: Option<EncodedBlur>,
+}
+
+/// A blur that acts on sRGB-encoded values, as JPEG's chroma path does: block means and
+/// interpolation of gamma-encoded colour differences. On a dark dot it darkens the edges more
+/// than a blur of light would.
+#[derive(Debug, Clone)]
+pub struct EncodedBlur {
+    /// The skin's linear level in the channel fitted (0..1): transmittance 1 is encoded from it.
+    pub skin: f64,
+    /// Separable kernel applied to the encoded values.
+    pub kernel: Vec<f64>,
 }
 
 impl Blur {
@@ -51,8 +65,25 @@ impl Blur {
     /// fraction of a pixel, where a sampled Gaussian would be far off.
     pub fn new(density_variance: f64, light_variance: f64) -> Blur {
         let light_kernel = if light_variance > 1e-4 { crate::plane::discrete_gaussian_kernel(light_variance) } else { Vec::new() };
-        Blur { density_sigma: density_variance.max(0.0).sqrt(), light_kernel }
+        Blur { density_sigma: density_variance.max(0.0).sqrt(), light_kernel, encoded: None }
     }
+
+    /// This blur followed by one of `variance` px^2 on sRGB-encoded values, for a channel whose
+    /// skin has the linear level `skin`.
+    pub fn then_encoded(self, variance: f64, skin: f64) -> Blur {
+        let encoded = (variance > 1e-4 && skin > 0.0).then(|| EncodedBlur { skin: skin.min(1.0), kernel: crate::plane::discrete_gaussian_kernel(variance) });
+        Blur { encoded, ..self }
+    }
+}
+
+/// d(sRGB-encoded) / d(linear) at linear level `l`.
+fn encode_slope(l: f64) -> f64 {
+    if l <= 0.003_130_8 { 12.92 } else { 1.055 / 2.4 * l.powf(1.0 / 2.4 - 1.0) }
+}
+
+/// d(linear) / d(sRGB-encoded) at encoded value `v`.
+fn decode_slope(v: f64) -> f64 {
+    if v <= 0.040_45 { 1.0 / 12.92 } else { 2.4 / 1.055 * ((v + 0.055) / 1.055).powf(1.4) }
 }
 
 /// A rectangular window of the photo's optical density; `used` marks the pixels the fit
@@ -266,18 +297,27 @@ impl Evaluation {
             }
         }
         if !blur.light_kernel.is_empty() {
-            convolve(&mut self.trans, win.width, win.height, &blur.light_kernel, &mut self.scratch);
-            if jacobian {
-                let mut col = vec![0.0; m];
-                for a in 0..k * PER_DOT {
-                    for i in 0..m {
-                        col[i] = self.jac[i * n + a];
-                    }
-                    convolve(&mut col, win.width, win.height, &blur.light_kernel, &mut self.scratch);
-                    for i in 0..m {
-                        self.jac[i * n + a] = col[i];
-                    }
+            self.blur_with(win, &blur.light_kernel, k * PER_DOT, n, jacobian);
+        }
+        if let Some(e) = &blur.encoded {
+            // To encoded values, blurred there, and back to transmittance (chain rule on the
+            // Jacobian at each step).
+            for i in 0..m {
+                let l = (e.skin * self.trans[i]).clamp(0.0, 1.0);
+                if jacobian {
+                    let slope = e.skin * encode_slope(l.max(1e-9));
+                    self.jac[i * n..i * n + k * PER_DOT].iter_mut().for_each(|j| *j *= slope);
                 }
+                self.trans[i] = crate::colour::linear_to_srgb(l);
+            }
+            self.blur_with(win, &e.kernel, k * PER_DOT, n, jacobian);
+            for i in 0..m {
+                let v = self.trans[i];
+                if jacobian {
+                    let slope = decode_slope(v) / e.skin;
+                    self.jac[i * n..i * n + k * PER_DOT].iter_mut().for_each(|j| *j *= slope);
+                }
+                self.trans[i] = crate::colour::srgb_to_linear(v) / e.skin;
             }
         }
         let b = p[k * PER_DOT];
@@ -289,6 +329,25 @@ impl Evaluation {
                     self.jac[i * n + a] /= -LN10 * t;
                 }
                 self.jac[i * n + k * PER_DOT] = 1.0;
+            }
+        }
+    }
+
+    /// Convolves the transmittance with `kernel`, and the first `free` columns of the Jacobian
+    /// (of `n`) when asked.
+    fn blur_with(&mut self, win: &Window, kernel: &[f64], free: usize, n: usize, jacobian: bool) {
+        let m = win.od.len();
+        convolve(&mut self.trans, win.width, win.height, kernel, &mut self.scratch);
+        if jacobian {
+            let mut col = vec![0.0; m];
+            for a in 0..free {
+                for i in 0..m {
+                    col[i] = self.jac[i * n + a];
+                }
+                convolve(&mut col, win.width, win.height, kernel, &mut self.scratch);
+                for i in 0..m {
+                    self.jac[i * n + a] = col[i];
+                }
             }
         }
     }
@@ -464,5 +523,20 @@ mod tests {
         let f = fit_group(&win, &[start], 0.0, 0.003, &[bounds()], &blur, Free::AmplitudesOnly);
         assert_eq!((f.dots[0].x, f.dots[0].radius, f.dots[0].sigma), (truth.x, truth.radius, truth.sigma));
         assert!((f.dots[0].amplitude - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_blur_of_encoded_values_is_fitted_as_such() {
+        // A dark 2.5 px dot on a channel whose skin sits at 0.4 of full scale, with chroma's
+        // 1 px^2 blur on the sRGB-encoded values after the optics.
+        let blur = Blur::new(1.0 / 12.0, 0.5).then_encoded(1.0, 0.4);
+        let truth = DotModel { x: 10.2, y: 9.7, amplitude: 0.8, radius: 2.5, sigma: 0.4 };
+        let win = window(&[truth], 0.0, 21, &blur);
+        let start = DotModel { amplitude: 0.3, ..truth };
+        let amplitude = |b: &Blur| fit_group(&win, &[start], 0.0, 0.003, &[bounds()], b, Free::AmplitudesOnly).dots[0].amplitude;
+        assert!((amplitude(&blur) - 0.8).abs() < 0.01, "{}", amplitude(&blur));
+        // Taken for a blur of light, the same blur reads a different density.
+        let as_light = Blur::new(1.0 / 12.0, 1.5);
+        assert!((amplitude(&as_light) - 0.8).abs() > 0.03, "{}", amplitude(&as_light));
     }
 }

@@ -381,9 +381,12 @@ fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasurePa
 
 /// Per-channel plateau OD of each dot: the same model fitted to each channel's density with
 /// the geometry fixed, on the photo's colour reading ([`Photo::colour_log_rgb`]: where a JPEG's
-/// chroma was subsampled, every channel carries chroma's blur, and so does the model).
+/// chroma was subsampled, every channel carries chroma's blur, and so does the model, on
+/// sRGB-encoded values as the JPEG applies it, from the skin's level in that channel).
 fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &[Bounds]) -> Vec<[f64; 3]> {
-    let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp) + inp.photo.colour_blur_variance());
+    let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp));
+    let (cx, cy) = ((win.x0 + win.width / 2) as f32, (win.y0 + win.height / 2) as f32);
+    let skin = inp.background.log_rgb_at(cx, cy).map(|l| 10f64.powf(l as f64));
     let density: Vec<[f32; 3]> = (0..win.od.len())
         .map(|i| {
             let (x, y) = (win.x0 + i % win.width, win.y0 + i / win.width);
@@ -396,6 +399,7 @@ fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &
         for (v, d) in wc.od.iter_mut().zip(&density) {
             *v = d[c] as f64;
         }
+        let blur = blur.clone().then_encoded(inp.photo.colour_blur_variance(), skin[c]);
         let f = fit_group(&wc, &fit.dots, 0.0, inp.noise, bounds, &blur, Free::AmplitudesOnly);
         for (o, d) in out.iter_mut().zip(&f.dots) {
             o[c] = d.amplitude;
