@@ -5,7 +5,9 @@ use smpscope_synth::evaluate_series::{random_series, run_series, score_series};
 
 fn main() {
     let seed: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
-    let spec = random_series(seed, (20.0, 15.0), 1200);
+    let mut spec = random_series(seed, (20.0, 15.0), 1200);
+    // CHROMA_420=1: every JPEG with its colour at 4:2:0.
+    spec.base.jpeg_chroma_420 = std::env::var_os("CHROMA_420").is_some();
     let (track, analyses, truth) = run_series(&spec, &TrackParams::default());
     println!("{}x{} px {:.0} px/mm density {:.0}/cm2 skin {} half-life {:.1} touch-up {:?}", spec.base.width, spec.base.height, spec.base.px_per_mm, spec.base.density_per_cm2, spec.base.skin_type, spec.half_life_months, spec.touch_up);
     for (v, vt) in truth.visits.iter().enumerate() {

@@ -164,6 +164,7 @@ fn a_420_jpeg_stores_colour_at_half_resolution_and_keeps_its_exif() {
     assert_eq!(exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY).unwrap().value.get_uint(0), Some(6));
     let photo = smpscope::photo::load_bytes(&bytes, "420.jpg").unwrap();
     assert_eq!((photo.width(), photo.height()), (64, 40));
+    assert_eq!(photo.info.chroma_subsampling.as_deref(), Some("4:2:0"));
 }
 
 #[test]

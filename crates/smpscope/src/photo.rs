@@ -43,6 +43,10 @@ pub struct ImageInfo {
     pub camera_make: Option<String>,
     /// EXIF camera model.
     pub camera_model: Option<String>,
+    /// How a JPEG stores its colour when coarser than its brightness ("4:2:0", "4:2:2", ...);
+    /// null for full resolution and for other formats.
+    #[serde(default)]
+    pub chroma_subsampling: Option<String>,
 }
 
 /// sRGB-encoded pixels, three interleaved channels, row-major, upright.
@@ -220,6 +224,7 @@ impl Photo {
                 captured_at: None,
                 camera_make: None,
                 camera_model: None,
+                chroma_subsampling: None,
             },
             pixels,
             resampled_luma: None,
@@ -296,7 +301,8 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
     let colour_type = decoder.color_type();
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| Error::unreadable(source, e.to_string()))?;
     // On the stored image: chroma's blocks are aligned with its corner, not the upright one.
-    let mut resampled_luma = match (format == "jpeg").then(|| chroma::subsampling(bytes)).flatten() {
+    let subsampling = (format == "jpeg").then(|| chroma::subsampling(bytes)).flatten();
+    let mut resampled_luma = match subsampling {
         Some(f) if matches!(img, DynamicImage::ImageRgb8(_)) => {
             let (w, h) = (img.width(), img.height());
             let luma = chroma::resampled_luma(img.as_bytes(), w as usize, h as usize, f);
@@ -338,6 +344,7 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
             captured_at: meta.captured_at,
             camera_make: meta.make,
             camera_model: meta.model,
+            chroma_subsampling: subsampling.map(chroma::name),
         },
         pixels,
         resampled_luma: resampled_luma.map(|l| l.into_bytes()),

@@ -134,6 +134,7 @@ mod tests {
             captured_at: None,
             camera_make: make.map(Into::into),
             camera_model: model.map(Into::into),
+            chroma_subsampling: None,
         }
     }
 

@@ -11,6 +11,17 @@
 /// 1/8, 1/8, 3/8, 3/8 at offsets -2..1 around each pixel (or mirrored): variance 1 px^2.
 pub const CHROMA_BLUR_VARIANCE: f64 = 1.0;
 
+/// The usual name of chroma subsampling by `factors` (horizontal, vertical): "4:2:0" for (2, 2).
+pub fn name(factors: (usize, usize)) -> String {
+    match factors {
+        (2, 2) => "4:2:0".into(),
+        (2, 1) => "4:2:2".into(),
+        (1, 2) => "4:4:0".into(),
+        (4, 1) => "4:1:1".into(),
+        (h, v) => format!("{h}x{v}"),
+    }
+}
+
 /// The factors (horizontal, vertical) by which a JPEG's chroma is coarser than its luma, from the
 /// frame header; None when not subsampled, not a 3-component YCbCr-like JPEG, or not found.
 pub fn subsampling(b: &[u8]) -> Option<(usize, usize)> {
@@ -102,6 +113,7 @@ mod tests {
         assert_eq!(factors_of("exifpy__Fujifilm_FinePix_E500.jpg"), Some((2, 2)));
         assert_eq!(factors_of("exifpy__Fujifilm_FinePix6900ZOOM.jpg"), Some((2, 1)));
         assert_eq!(factors_of("exifpy__Canon_40D.jpg"), None);
+        assert_eq!((name((2, 2)), name((2, 1))), ("4:2:0".to_string(), "4:2:2".to_string()));
     }
 
     #[test]

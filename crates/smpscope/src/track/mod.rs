@@ -25,7 +25,9 @@ pub use trend::Trend;
 
 /// Median deposit diameter, px, below which a JPEG's colour of the dots is too uncertain to
 /// follow a shift of one unit of b* (the series accuracy table: dots of 2-4 px err by 1.8 b* and
-/// get the sign of a 0.5-unit shift wrong one time in four; from 4 px, 0.5 and 1 in 50).
+/// get the sign of a 0.5-unit shift wrong one time in four; from 4 px, 0.5 and 1 in 50). Twice
+/// that where the JPEG stores colour at half resolution (4:2:0 series: from 4 px, still 1.0 b*
+/// and the sign wrong one time in six).
 pub const MIN_COLOUR_DIAMETER_PX: f64 = 4.0;
 
 /// The schema name of a tracking document.
@@ -342,9 +344,13 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         }
     }
     for (a, d) in analyses.iter().zip(&margins) {
-        if a.image.format == "jpeg" && *d < MIN_COLOUR_DIAMETER_PX {
+        let (needed, kind) = match &a.image.chroma_subsampling {
+            Some(s) => (2.0 * MIN_COLOUR_DIAMETER_PX, format!("a JPEG with its colour at {s}")),
+            None => (MIN_COLOUR_DIAMETER_PX, "a JPEG".to_string()),
+        };
+        if a.image.format == "jpeg" && *d < needed {
             warnings.push(format!(
-                "{}: dots are {d:.1} px across; a JPEG keeps too little colour detail at that size, so colour_shift_de and delta_b are uncertain (about 2 units of b*); photograph at {MIN_COLOUR_DIAMETER_PX} px or more per dot",
+                "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size, so colour_shift_de and delta_b are uncertain (about 1-2 units of b*); photograph at {needed} px or more per dot",
                 a.image.source
             ));
         }
