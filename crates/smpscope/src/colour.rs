@@ -18,6 +18,16 @@ pub fn linear_to_srgb(v: f64) -> f64 {
     if v <= 0.003_130_8 { v * 12.92 } else { 1.055 * v.powf(1.0 / 2.4) - 0.055 }
 }
 
+/// d(linear) / d(encoded) of [`srgb_to_linear`] at the sRGB-encoded value `v`.
+pub fn srgb_to_linear_slope(v: f64) -> f64 {
+    if v <= 0.040_45 { 1.0 / 12.92 } else { 2.4 / 1.055 * ((v + 0.055) / 1.055).powf(1.4) }
+}
+
+/// d(encoded) / d(linear) of [`linear_to_srgb`] at the linear level `v` (inside 0..1).
+pub fn linear_to_srgb_slope(v: f64) -> f64 {
+    if v <= 0.003_130_8 { 12.92 } else { 1.055 / 2.4 * v.powf(1.0 / 2.4 - 1.0) }
+}
+
 /// CIE XYZ of the D65 white that sRGB is defined on (Y = 1).
 const WHITE_D65: [f64; 3] = [0.950_47, 1.0, 1.088_83];
 
@@ -179,6 +189,16 @@ mod tests {
             let got = delta_e_2000(a, b);
             assert!((got - want).abs() < 1e-4, "{a:?} {b:?}: {got} != {want}");
             assert!((delta_e_2000(b, a) - want).abs() < 1e-4, "not symmetric for {a:?}");
+        }
+    }
+
+    #[test]
+    fn srgb_slopes_are_the_derivatives() {
+        for v in [0.001, 0.02, 0.1, 0.4, 0.9] {
+            let h = 1e-6;
+            let num = |f: fn(f64) -> f64| (f(v + h) - f(v - h)) / (2.0 * h);
+            assert!((srgb_to_linear_slope(v) / num(srgb_to_linear) - 1.0).abs() < 1e-5, "{v}");
+            assert!((linear_to_srgb_slope(v) / num(linear_to_srgb) - 1.0).abs() < 1e-5, "{v}");
         }
     }
 

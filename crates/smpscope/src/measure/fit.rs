@@ -76,16 +76,6 @@ impl Blur {
     }
 }
 
-/// d(sRGB-encoded) / d(linear) at linear level `l`.
-fn encode_slope(l: f64) -> f64 {
-    if l <= 0.003_130_8 { 12.92 } else { 1.055 / 2.4 * l.powf(1.0 / 2.4 - 1.0) }
-}
-
-/// d(linear) / d(sRGB-encoded) at encoded value `v`.
-fn decode_slope(v: f64) -> f64 {
-    if v <= 0.040_45 { 1.0 / 12.92 } else { 2.4 / 1.055 * ((v + 0.055) / 1.055).powf(1.4) }
-}
-
 /// A rectangular window of the photo's optical density; `used` marks the pixels the fit
 /// weighs (the rest only carry the blur across the window's edge).
 #[derive(Debug, Clone)]
@@ -305,7 +295,7 @@ impl Evaluation {
             for i in 0..m {
                 let l = (e.skin * self.trans[i]).clamp(0.0, 1.0);
                 if jacobian {
-                    let slope = e.skin * encode_slope(l.max(1e-9));
+                    let slope = e.skin * crate::colour::linear_to_srgb_slope(l.max(1e-9));
                     self.jac[i * n..i * n + k * PER_DOT].iter_mut().for_each(|j| *j *= slope);
                 }
                 self.trans[i] = crate::colour::linear_to_srgb(l);
@@ -314,7 +304,7 @@ impl Evaluation {
             for i in 0..m {
                 let v = self.trans[i];
                 if jacobian {
-                    let slope = decode_slope(v) / e.skin;
+                    let slope = crate::colour::srgb_to_linear_slope(v) / e.skin;
                     self.jac[i * n..i * n + k * PER_DOT].iter_mut().for_each(|j| *j *= slope);
                 }
                 self.trans[i] = crate::colour::srgb_to_linear(v) / e.skin;

@@ -176,8 +176,12 @@ fn centres(a: &Analysis) -> Vec<[f64; 2]> {
     a.dots.iter().map(|d| [d.x, d.y]).collect()
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    (!v.is_empty()).then(|| crate::plane::quantile(&mut v, 0.5))
+fn quantile(mut v: Vec<f64>, q: f64) -> Option<f64> {
+    (!v.is_empty()).then(|| crate::plane::quantile(&mut v, q))
+}
+
+fn median(v: Vec<f64>) -> Option<f64> {
+    quantile(v, 0.5)
 }
 
 /// What visit `t` shows against visit `t - 1`, on the identities in the view they share: the
@@ -210,7 +214,7 @@ fn step<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: impl Fn
     }
     let after = continuing.len() + new.len();
     let typical = median(continuing.iter().map(|c| c.0).collect()).unwrap_or(0.0);
-    let elongated = if continuing.is_empty() { 1.0 } else { crate::plane::quantile(&mut continuing.iter().map(|c| c.1).collect::<Vec<_>>(), 0.9) };
+    let elongated = quantile(continuing.iter().map(|c| c.1).collect(), 0.9).unwrap_or(1.0);
     let fresh = new.iter().filter(|&&(ink, ecc)| ink >= 0.8 * typical && ecc <= elongated).count() as f64;
     let share = params.touch_up_new_dots;
     let more_dots = after as f64 >= (1.0 + 0.5 * share) * before as f64 && fresh >= share * after as f64;
