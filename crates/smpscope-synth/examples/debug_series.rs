@@ -12,6 +12,10 @@ fn main() {
     println!("{}x{} px {:.0} px/mm density {:.0}/cm2 skin {} half-life {:.1} touch-up {:?}", spec.base.width, spec.base.height, spec.base.px_per_mm, spec.base.density_per_cm2, spec.base.skin_type, spec.half_life_months, spec.touch_up);
     for (v, vt) in truth.visits.iter().enumerate() {
         let sc = smpscope_synth::evaluate::score(&vt.truth, &analyses[v]);
+        let med = |mut v: Vec<f64>| { v.sort_by(f64::total_cmp); v.get(v.len() / 2).copied().unwrap_or(f64::NAN) };
+        let k = vt.px_per_mm / 1000.0;
+        println!("  spread px: truth {:.2} measured {:.2}; diameter px: truth {:.2} measured {:.2}", med(vt.truth.dots.iter().map(|d| d.spread_um * k).collect()), med(analyses[v].dots.iter().map(|d| d.spread_px).collect()),
+            med(vt.truth.dots.iter().map(|d| d.diameter_um * k).collect()), med(analyses[v].dots.iter().map(|d| d.diameter_px).collect()));
         println!("visit {v}: months {:.1} pose {:?} truth dots {} detected {} (scored: truth {} det {} matched {}) touch_up {} rejected {:?}", vt.months, spec.poses[v], vt.truth.dots.len(), analyses[v].dots.len(), sc.truth_dots, sc.detected, sc.matched, vt.touch_up, analyses[v].summary.rejected);
     }
     match &track {
