@@ -14,6 +14,8 @@ fn main() {
         let sc = smpscope_synth::evaluate::score(&vt.truth, &analyses[v]);
         let med = |mut v: Vec<f64>| { v.sort_by(f64::total_cmp); v.get(v.len() / 2).copied().unwrap_or(f64::NAN) };
         let k = vt.px_per_mm / 1000.0;
+        let c = &vt.truth.conditions;
+        println!("  shine {:.2} jpeg {:?} blur {:.2} px noise {:.2} fade {:.2} blue {:.2}", c.shine_peak, c.jpeg_quality, c.camera_blur_px, c.noise_gain, c.fade, c.blue_shift);
         println!("  spread px: truth {:.2} measured {:.2}; diameter px: truth {:.2} measured {:.2}", med(vt.truth.dots.iter().map(|d| d.spread_um * k).collect()), med(analyses[v].dots.iter().map(|d| d.spread_px).collect()),
             med(vt.truth.dots.iter().map(|d| d.diameter_um * k).collect()), med(analyses[v].dots.iter().map(|d| d.diameter_px).collect()));
         println!("visit {v}: months {:.1} pose {:?} truth dots {} detected {} (scored: truth {} det {} matched {}) touch_up {} rejected {:?}", vt.months, spec.poses[v], vt.truth.dots.len(), analyses[v].dots.len(), sc.truth_dots, sc.detected, sc.matched, vt.touch_up, analyses[v].summary.rejected);

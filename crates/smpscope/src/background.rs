@@ -40,30 +40,44 @@ impl Background {
     /// Estimates the skin level with cells of `cell` pixels.
     pub fn estimate(photo: &Photo, cell: usize) -> Background {
         let cell = cell.clamp(4, photo.width().min(photo.height()).max(4));
-        let cols = photo.width().div_ceil(cell);
-        let rows = photo.height().div_ceil(cell);
-        // About 24x24 samples per cell are plenty for a median and keep this pass cheap.
-        let stride = (cell / 24).max(1);
-        let levels: Vec<[f32; 4]> = (0..rows * cols)
+        let (cols, rows) = (photo.width().div_ceil(cell), photo.height().div_ceil(cell));
+        let levels: Vec<[f32; 4]> = (0..rows * cols).into_par_iter().map(|i| cell_levels(photo, cell, i % cols, i / cols)).collect();
+        let Some(model) = shine::Model::fit(&levels) else {
+            return Background { cell, cols, rows, shine: vec![0.0; levels.len()], levels };
+        };
+        let shine: Vec<f32> = levels.iter().map(|l| model.shine(l)).collect();
+        let coarse = Background { cell, cols, rows, levels, shine };
+        let detail = (cell / MIN_DETAIL_CELL).min(SHINE_DETAIL);
+        if coarse.shine.iter().all(|&h| h == 0.0) || detail < 2 { coarse } else { coarse.refined(photo, &model, cell / detail) }
+    }
+
+    /// The same background on cells of `cell` px (finer), measured afresh around shine and
+    /// interpolated elsewhere. A highlight 1 mm wide peaks within one coarse cell, whose median
+    /// and the interpolation between cell centres flatten it: a dot under its peak took off a
+    /// tenth of the shine there and vanished (unit test below); in a series visit with three
+    /// highlights the median dot's ink went from 0.984 to 0.997 of the truth.
+    fn refined(&self, photo: &Photo, model: &shine::Model, cell: usize) -> Background {
+        let (cols, rows) = (photo.width().div_ceil(cell), photo.height().div_ceil(cell));
+        let near_shine = |x: usize, y: usize| {
+            let (cx, cy) = ((x / self.cell) as isize, (y / self.cell) as isize);
+            (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (cx + dx, cy + dy))).any(|(cx, cy)| {
+                (0..self.cols as isize).contains(&cx) && (0..self.rows as isize).contains(&cy) && self.shine[cy as usize * self.cols + cx as usize] > 0.0
+            })
+        };
+        let (levels, shine): (Vec<[f32; 4]>, Vec<f32>) = (0..rows * cols)
             .into_par_iter()
             .map(|i| {
                 let (cx, cy) = (i % cols, i / cols);
-                let x1 = ((cx + 1) * cell).min(photo.width());
-                let y1 = ((cy + 1) * cell).min(photo.height());
-                let mut ch: [Vec<f32>; 4] = Default::default();
-                for y in (cy * cell..y1).step_by(stride) {
-                    for x in (cx * cell..x1).step_by(stride) {
-                        let l = photo.log_rgb(x, y);
-                        ch[0].push(LUMA[0] * l[0] + LUMA[1] * l[1] + LUMA[2] * l[2]);
-                        for c in 0..3 {
-                            ch[c + 1].push(l[c]);
-                        }
-                    }
+                let (x, y) = ((cx * cell + cell / 2).min(photo.width() - 1), (cy * cell + cell / 2).min(photo.height() - 1));
+                if near_shine(x, y) {
+                    let l = cell_levels(photo, cell, cx, cy);
+                    (l, model.shine(&l))
+                } else {
+                    let (fx, fy) = ((cx as f32 + 0.5) * cell as f32 - 0.5, (cy as f32 + 0.5) * cell as f32 - 0.5);
+                    (self.interpolate(fx, fy), self.shine_at(fx, fy))
                 }
-                ch.map(|mut v| median(&mut v))
             })
-            .collect();
-        let shine = shine::estimate(&levels);
+            .unzip();
         Background { cell, cols, rows, levels, shine }
     }
 
@@ -137,6 +151,31 @@ impl Background {
     }
 }
 
+/// How many times finer than the skin's cells shine is followed where it is found, at most.
+const SHINE_DETAIL: usize = 4;
+/// Smallest cell, px, whose median is still the skin's: at 20 px/mm a cell of 6 px is half
+/// covered by any dot in it.
+const MIN_DETAIL_CELL: usize = 16;
+
+/// Median log10 levels `[luma, R, G, B]` of cell (cx, cy) of side `cell` px.
+fn cell_levels(photo: &Photo, cell: usize, cx: usize, cy: usize) -> [f32; 4] {
+    let x1 = ((cx + 1) * cell).min(photo.width());
+    let y1 = ((cy + 1) * cell).min(photo.height());
+    // About 24x24 samples per cell are plenty for a median and keep this pass cheap.
+    let stride = (cell / 24).max(1);
+    let mut ch: [Vec<f32>; 4] = Default::default();
+    for y in (cy * cell..y1).step_by(stride) {
+        for x in (cx * cell..x1).step_by(stride) {
+            let l = photo.log_rgb(x, y);
+            ch[0].push(LUMA[0] * l[0] + LUMA[1] * l[1] + LUMA[2] * l[2]);
+            for c in 0..3 {
+                ch[c + 1].push(l[c]);
+            }
+        }
+    }
+    ch.map(|mut v| median(&mut v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +198,32 @@ mod tests {
         let od = bg.optical_density(&photo);
         assert!(od.at(10, 10).abs() < 0.01 && od.at(110, 80).abs() < 0.01);
         assert!((od.at(60, 45) - 0.301).abs() < 0.02, "{}", od.at(60, 45));
+    }
+
+    #[test]
+    fn a_dot_under_a_narrow_highlight_keeps_its_density() {
+        // 60 px/mm: cells of 72 px (1.2 mm), a highlight 1 mm wide at half height, a dot that
+        // lets half the light through at its peak, skin with a little mottle.
+        let (w, h) = (432, 288);
+        let skin = [0.20, 0.12, 0.08];
+        let mut data = Vec::with_capacity(w * h * 3);
+        for y in 0..h {
+            for x in 0..w {
+                let d2 = (x as f64 - 200.0).powi(2) + (y as f64 - 150.0).powi(2);
+                let shine = 0.08 * (-d2 / (2.0 * 25.5f64.powi(2))).exp();
+                let dark = if d2 < 9.0 { 0.5 } else { 1.0 };
+                let mottle = 1.0 + 0.02 * (((x * 7 + y * 13) % 17) as f64 / 8.0 - 1.0);
+                for c in 0..3 {
+                    let v = crate::colour::linear_to_srgb(skin[c] * mottle * dark + shine);
+                    data.push((v * 255.0).round() as u8);
+                }
+            }
+        }
+        let photo = Photo::from_pixels("t", w, h, 3, Pixels::U8(data)).unwrap();
+        let od = Background::estimate(&photo, 72).optical_density(&photo);
+        // Shine two thirds of the skin's green light leaves the dot a third of its contrast, so
+        // 10 % of shine missed is 15 % of density; on the coarse cells alone it read 0.
+        assert!((od.at(200, 150) - 0.301).abs() < 0.06, "{}", od.at(200, 150));
+        assert!(od.at(200, 110).abs() < 0.03 && od.at(20, 20).abs() < 0.02, "{} {}", od.at(200, 110), od.at(20, 20));
     }
 }

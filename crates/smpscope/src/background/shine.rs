@@ -1,11 +1,11 @@
 //! Shine: light reflected by the skin's surface, added equally to every channel.
 //!
 //! A cell's skin light per channel is B_c = g s_c + h: the frame's typical skin colour s (the
-//! median over cells of each channel relative to green; shine reaches few cells) times the local
-//! light g, plus the shine h. The three channels give g and h by least squares. Skin mottle and
+//! median over the plain cells of each channel relative to green) times the local light g, plus the shine h. The three channels give g and h by least squares. Skin mottle and
 //! cells crowded with hair scatter h around 0 as well, so only cells whose share of shine stands
 //! out of that scatter count: from 2 robust sigmas (or 1 % of the light) above the frame's
-//! typical value, fully from twice that, so that a highlight's soft rim is not cut off.
+//! typical value, fully from twice that, so that a highlight's soft rim is not cut off. The
+//! typical skin and the scatter come from the cells that do not shine ([`Model::fit`]).
 
 use crate::plane::quantile;
 
@@ -14,38 +14,83 @@ use crate::plane::quantile;
 const MIN_CHROMA: f64 = 1.1;
 /// Smallest scatter of the shine share taken as noise.
 const MIN_SCATTER: f64 = 0.01;
+/// Rounds of refitting the plain skin without the cells that shine.
+const CLIP_ROUNDS: usize = 3;
 /// What is left of a pixel's light after shine comes off, at least (a share of the light).
 const FLOOR: f32 = 0.01;
 
-/// Shine per cell, linear light, from the cells' log10 levels `[luma, R, G, B]`.
-pub fn estimate(levels: &[[f32; 4]]) -> Vec<f32> {
-    let none = vec![0.0; levels.len()];
-    let light: Vec<[f64; 3]> = levels.iter().map(|l| [1, 2, 3].map(|k| 10f64.powf(l[k] as f64))).collect();
-    let ratio = |c: usize| {
-        let mut v: Vec<f64> = light.iter().map(|b| (b[c] / b[1].max(1e-9)).ln()).collect();
-        if v.is_empty() { 0.0 } else { quantile(&mut v, 0.5).exp() }
-    };
-    let s = [ratio(0), 1.0, ratio(2)];
-    let (lo, hi) = (s.iter().copied().fold(f64::MAX, f64::min), s.iter().copied().fold(0.0, f64::max));
-    if levels.len() < 4 || !(hi / lo.max(1e-9) >= MIN_CHROMA) {
-        return none;
+/// What plain skin looks like in a frame, against which a cell's shine is told.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The frame's typical skin colour, relative to green.
+    skin: [f64; 3],
+    /// Typical share of shine in a cell's light (about 0), and the scatter of that share.
+    centre: f64,
+    scatter: f64,
+}
+
+impl Model {
+    /// Fits the model to the cells' log10 levels `[luma, R, G, B]`; None where the frame's skin
+    /// is too grey to tell shine from light. Shine only ever adds to a cell's share, so its
+    /// scatter is read below the centre, and the skin colour, centre and scatter are refitted
+    /// on the cells that do not shine: where highlights cover a fifth of the frame, they had
+    /// desaturated the typical skin and doubled the scatter, and cells with 8 % shine counted
+    /// half of it.
+    pub fn fit(levels: &[[f32; 4]]) -> Option<Model> {
+        if levels.len() < 4 {
+            return None;
+        }
+        let mut plain: Vec<&[f32; 4]> = levels.iter().collect();
+        let mut m = None;
+        for _ in 0..CLIP_ROUNDS {
+            let ratio = |c: usize| {
+                let mut v: Vec<f64> = plain.iter().map(|l| (10f64.powf(l[c + 1] as f64) / 10f64.powf(l[2] as f64).max(1e-9)).ln()).collect();
+                quantile(&mut v, 0.5).exp()
+            };
+            let skin = [ratio(0), 1.0, ratio(2)];
+            let (lo, hi) = (skin.iter().copied().fold(f64::MAX, f64::min), skin.iter().copied().fold(0.0, f64::max));
+            if !(hi / lo.max(1e-9) >= MIN_CHROMA) {
+                return None;
+            }
+            let mut fitted = Model { skin, centre: 0.0, scatter: 0.0 };
+            let mut share: Vec<f64> = plain.iter().map(|l| fitted.fitted(l).1).collect();
+            fitted.centre = quantile(&mut share, 0.5);
+            let mut below: Vec<f64> = share.iter().filter(|&&q| q <= fitted.centre).map(|q| fitted.centre - q).collect();
+            fitted.scatter = (2.0 * 1.4826 * quantile(&mut below, 0.5)).max(MIN_SCATTER);
+            plain = levels.iter().filter(|l| fitted.fitted(l).1 <= fitted.centre + fitted.scatter).collect();
+            m = Some(fitted);
+            if plain.len() < 4 {
+                break;
+            }
+        }
+        m
     }
-    // Least squares of B_c = g s_c + h over the three channels.
-    let (sx, sxx) = (s.iter().sum::<f64>(), s.iter().map(|v| v * v).sum::<f64>());
-    let det = 3.0 * sxx - sx * sx;
-    let fitted: Vec<(f64, f64)> = light
-        .iter()
-        .map(|b| {
-            let (sb, sxb) = (b.iter().sum::<f64>(), b.iter().zip(&s).map(|(b, s)| b * s).sum::<f64>());
-            let h = (sxx * sb - sx * sxb) / det;
-            (h, h / b[1].max(1e-9))
-        })
-        .collect();
-    let mut share: Vec<f64> = fitted.iter().map(|f| f.1).collect();
-    let centre = quantile(&mut share, 0.5);
-    let mut dev: Vec<f64> = share.iter().map(|q| (q - centre).abs()).collect();
-    let scatter = (2.0 * 1.4826 * quantile(&mut dev, 0.5)).max(MIN_SCATTER);
-    fitted.iter().map(|&(h, q)| (((q - centre) / scatter - 1.0).clamp(0.0, 1.0) * h.max(0.0)) as f32).collect()
+
+    /// Least squares of B_c = g s_c + h over the three channels: the shine h and its share of
+    /// the green light.
+    fn fitted(&self, level: &[f32; 4]) -> (f64, f64) {
+        let b = [1, 2, 3].map(|k| 10f64.powf(level[k] as f64));
+        let s = &self.skin;
+        let (sx, sxx) = (s.iter().sum::<f64>(), s.iter().map(|v| v * v).sum::<f64>());
+        let (sb, sxb) = (b.iter().sum::<f64>(), b.iter().zip(s).map(|(b, s)| b * s).sum::<f64>());
+        let h = (sxx * sb - sx * sxb) / (3.0 * sxx - sx * sx);
+        (h, h / b[1].max(1e-9))
+    }
+
+    /// The shine of a cell with log10 levels `level`, linear light (0 where it does not stand out).
+    pub fn shine(&self, level: &[f32; 4]) -> f32 {
+        let (h, q) = self.fitted(level);
+        (((q - self.centre) / self.scatter - 1.0).clamp(0.0, 1.0) * h.max(0.0)) as f32
+    }
+}
+
+/// Shine per cell, linear light, from the cells' log10 levels `[luma, R, G, B]`.
+#[cfg(test)]
+fn estimate(levels: &[[f32; 4]]) -> Vec<f32> {
+    match Model::fit(levels) {
+        Some(m) => levels.iter().map(|l| m.shine(l)).collect(),
+        None => vec![0.0; levels.len()],
+    }
 }
 
 /// log10 of the light `log_level` (log10 linear) with shine `h` taken off.
@@ -82,6 +127,21 @@ mod tests {
             } else {
                 assert!(*h < 0.01, "cell {i}: {h}");
             }
+        }
+    }
+
+    #[test]
+    fn highlights_over_a_quarter_of_the_frame_are_taken_off_whole() {
+        let skin = [0.20, 0.12, 0.08];
+        let shine = |i: usize| if (30..60).contains(&i) { 0.03 + 0.07 * (1.0 - ((i as f64 - 44.5) / 15.0).abs()) } else { 0.0 };
+        let levels: Vec<[f32; 4]> = (0..100)
+            .map(|i| {
+                let m = [1.0 + 0.03 * ((i * 7 % 11) as f64 / 5.0 - 1.0), 1.0, 1.0 + 0.03 * ((i * 3 % 7) as f64 / 3.0 - 1.0)];
+                cell(std::array::from_fn(|c| skin[c] * m[c] + shine(i)))
+            })
+            .collect();
+        for (i, h) in estimate(&levels).iter().enumerate() {
+            assert!((*h as f64 - shine(i)).abs() < 0.012, "cell {i}: {h} against {}", shine(i));
         }
     }
 
