@@ -1,11 +1,12 @@
 //! Shine: light reflected by the skin's surface, added equally to every channel.
 //!
 //! A cell's skin light per channel is B_c = g s_c + h: the frame's typical skin colour s (the
-//! median over the plain cells of each channel relative to green) times the local light g, plus the shine h. The three channels give g and h by least squares. Skin mottle and
-//! cells crowded with hair scatter h around 0 as well, so only cells whose share of shine stands
-//! out of that scatter count: from 2 robust sigmas (or 1 % of the light) above the frame's
-//! typical value, fully from twice that, so that a highlight's soft rim is not cut off. The
-//! typical skin and the scatter come from the cells that do not shine ([`Model::fit`]).
+//! median over the plain cells of each channel relative to green) times the local light g, plus
+//! the shine h. The three channels give g and h by least squares. Skin mottle and cells crowded
+//! with hair scatter h around 0 as well, so only cells whose share of shine stands out of that
+//! scatter count: from 2 robust sigmas (or 1 % of the light) above the frame's typical value,
+//! fully from twice that, so that a highlight's soft rim is not cut off. The typical skin and
+//! the scatter come from the cells that do not shine ([`Model::fit`]).
 
 use crate::plane::quantile;
 
