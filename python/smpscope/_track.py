@@ -51,7 +51,8 @@ class Track:
     the last touch-up before it): months since the first visit, dot_count, density_per_cm2
     (dots/cm^2), shared/matched/lost/new dots, density_retained and ink_retained (ratios, 1 =
     unchanged: fade), spread_growth_um and diameter_change_um (um), colour_shift_de
-    (CIEDE2000 after white balance on the skin) and delta_b (negative = bluer), and the
+    (CIEDE2000 after white balance on the skin) and delta_b (negative = bluer; both NaN where
+    a JPEG's dots are too small to keep their colour, with a warning), and the
     registration onto the first visit (``registration_*``: rotation_deg, scale, residual_px,
     residual_um, matched_dots, shared_dots, transform_a/b/tx/ty; NaN for the first visit).
 

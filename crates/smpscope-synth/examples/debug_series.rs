@@ -26,6 +26,9 @@ fn main() {
                 println!("  {} base {} touch {} shared {} matched {} lost {} new {} dens {:.3?} ink {:.3?} sprd {:.2?} de {:.2?} db {:.2?} reg {:?}", r.source, r.baseline, r.touch_up, r.shared_dots, r.matched, r.lost, r.new, r.density_retained, r.ink_retained, r.spread_growth_um, r.colour_shift_de, r.delta_b, r.registration.as_ref().map(|g| (g.rotation_deg, g.scale, g.residual_px, g.matched_dots, g.shared_dots)));
             }
             println!("  trend {:?}", t.trend);
+            for w in &t.warnings {
+                println!("  warning: {w}");
+            }
         }
         Err(e) => println!("  refused: {e}"),
     }

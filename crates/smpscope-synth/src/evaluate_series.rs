@@ -36,8 +36,12 @@ pub struct SeriesScore {
     pub spread_err_um: Vec<f64>,
     pub colour_err_de: Vec<f64>,
     pub delta_b_err: Vec<f64>,
-    /// Whether the sign of delta b* was right, where the true shift is at least 0.5.
+    /// Whether the sign of delta b* was right, where it was reported and the true shift is at
+    /// least 0.5.
     pub delta_b_sign_ok: Vec<bool>,
+    /// Per later visit: whether its colour figures were reported (they are withheld where the
+    /// dots are too small in px for a JPEG's colour).
+    pub colour_reported: Vec<bool>,
     /// |estimated / true - 1| of the half-life, for series of >= 3 visits over >= 12 months with
     /// at least two fade visits (infinite when the tracker gave none).
     pub half_life_err: Option<f64>,
@@ -163,8 +167,9 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
             let db = lt[2] - lb[2];
             s.colour_err_de.push(err(r.colour_shift_de, delta_e_2000(lb, lt)));
             s.delta_b_err.push(err(r.delta_b, db));
-            if db.abs() >= 0.5 {
-                s.delta_b_sign_ok.push(r.delta_b.is_some_and(|e| e.signum() == db.signum()));
+            s.colour_reported.push(r.delta_b.is_some());
+            if let Some(e) = r.delta_b.filter(|_| db.abs() >= 0.5) {
+                s.delta_b_sign_ok.push(e.signum() == db.signum());
             }
         }
     }
@@ -212,6 +217,8 @@ pub struct SeriesFigures {
     pub colour_err_de: f64,
     pub delta_b_err: f64,
     pub delta_b_sign_ok: f64,
+    /// Share of later visits whose colour figures were reported.
+    pub colour_reported: f64,
     /// Median |estimated / true - 1| of the half-life, and the share within 15 %.
     pub half_life_err: f64,
     pub half_life_within_15: f64,
@@ -229,7 +236,9 @@ impl SeriesFigures {
         let sum = |f: fn(&SeriesScore) -> usize| scores.iter().map(|s| f(s)).sum::<usize>() as f64;
         let pooled = |f: fn(&SeriesScore) -> &Vec<f64>| mean(scores.iter().flat_map(|s| f(s).iter()));
         let (p, r) = (sum(|s| s.pairs_correct) / sum(|s| s.pairs_declared).max(1.0), sum(|s| s.pairs_correct) / sum(|s| s.pairs_true).max(1.0));
+        let share = |v: Vec<bool>| if v.is_empty() { f64::NAN } else { v.iter().filter(|&&b| b).count() as f64 / v.len() as f64 };
         let signs: Vec<bool> = scores.iter().flat_map(|s| s.delta_b_sign_ok.iter().copied()).collect();
+        let reported: Vec<bool> = scores.iter().flat_map(|s| s.colour_reported.iter().copied()).collect();
         let hl: Vec<f64> = scores.iter().filter_map(|s| s.half_life_err).collect();
         SeriesFigures {
             series: scores.len(),
@@ -243,7 +252,8 @@ impl SeriesFigures {
             spread_err_um: pooled(|s| &s.spread_err_um),
             colour_err_de: pooled(|s| &s.colour_err_de),
             delta_b_err: pooled(|s| &s.delta_b_err),
-            delta_b_sign_ok: if signs.is_empty() { f64::NAN } else { signs.iter().filter(|&&b| b).count() as f64 / signs.len() as f64 },
+            delta_b_sign_ok: share(signs),
+            colour_reported: share(reported),
             half_life_err: median(hl.clone()),
             half_life_within_15: if hl.is_empty() { f64::NAN } else { hl.iter().filter(|&&e| e <= 0.15).count() as f64 / hl.len() as f64 },
             touch_up_right: sum(|s| s.touch_up_right) / sum(|s| s.touch_up_visits).max(1.0),
@@ -260,14 +270,14 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
         }
     }
     let mut out = format!(
-        "{:<13} {:<9} {:>6} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
-        "condition", "band", "series", "ref", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "dE", "db", "db_sgn", "hl_err", "hl15", "touch"
+        "{:<13} {:<9} {:>6} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
+        "condition", "band", "series", "ref", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "colour", "dE", "db", "db_sgn", "hl_err", "hl15", "touch"
     );
     let line = |c: &str, b: &str, f: &SeriesFigures| {
         format!(
-            "{:<13} {:<9} {:>6} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>6.2} {:>6.2} {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
+            "{:<13} {:<9} {:>6} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
             c, b, f.series, f.refused, f.registration_um, f.match_precision, f.match_recall, f.match_f1, f.density_err_pts, f.ink_err_pts,
-            f.spread_err_um, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.half_life_err, 100.0 * f.half_life_within_15, 100.0 * f.touch_up_right
+            f.spread_err_um, 100.0 * f.colour_reported, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.half_life_err, 100.0 * f.half_life_within_15, 100.0 * f.touch_up_right
         )
     };
     out.push_str(&line("overall", "", &SeriesFigures::of(&scores.iter().collect::<Vec<_>>())));

@@ -47,8 +47,8 @@ fn main() {
             let s = score_series(&spec, &track, &analyses, &truth);
             if args.verbose {
                 eprintln!(
-                    "seed {seed}: {} visits, refused {:?}, reg {:.1?} um, ink err {:.1?} pts, touch-up {}/{}, half-life err {:?}",
-                    spec.visits(), s.refused, s.registration_um, s.ink_err_pts, s.touch_up_right, s.touch_up_visits, s.half_life_err
+                    "seed {seed}: {} visits, refused {:?}, reg {:.1?} um, density err {:.1?} pts, ink err {:.1?} pts, touch-up {}/{}, half-life err {:?}",
+                    spec.visits(), s.refused, s.registration_um, s.density_err_pts, s.ink_err_pts, s.touch_up_right, s.touch_up_visits, s.half_life_err
                 );
             }
             s

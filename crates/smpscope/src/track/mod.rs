@@ -24,11 +24,20 @@ use register::{Similarity, register};
 pub use trend::Trend;
 
 /// Median deposit diameter, px, below which a JPEG's colour of the dots is too uncertain to
-/// follow a shift of one unit of b* (the series accuracy table: dots of 2-4 px err by 1.8 b* and
-/// get the sign of a 0.5-unit shift wrong one time in four; from 4 px, 0.5 and 1 in 50). Twice
-/// that where the JPEG stores colour at half resolution (4:2:0 series: from 4 px, still 1.0 b*
-/// and the sign wrong one time in six).
+/// follow a shift of one unit of b* (the series accuracy table: dots of 2-4 px erred by 1.8-2.8
+/// dE and got the sign of the b* shift wrong one time in four; from 4 px, 0.35-0.7 dE and 1 in
+/// 50). Twice that where the JPEG stores colour at half resolution (4:2:0 series: from 4 px,
+/// still 1.0 b* and the sign wrong one time in six). A visit compared with such a photo has
+/// its colour figures left null, with a warning, as lengths are without a scale.
 pub const MIN_COLOUR_DIAMETER_PX: f64 = 4.0;
+
+/// Share of a visit's dots found at no other visit (where another visit shows their place)
+/// above which its detections are called into doubt. Dots lost for good or added at a touch-up
+/// are one-offs too, but few: in 24 synthetic series (seeds 2000), half the visits are under
+/// 0.08 and nine in ten under 0.28; visits with about as many stray detections as dots (dark
+/// skin with stubble, dots of 2-4 px) read 0.35-0.65, and there density_retained erred by
+/// 20-100 points.
+const STRAY_SHARE: f64 = 0.3;
 
 /// The schema name of a tracking document.
 pub const TRACK_SCHEMA: &str = "smpscope.track/1";
@@ -126,7 +135,9 @@ pub struct VisitReport {
     /// CIEDE2000 between the median colour of the matched dots at the baseline and that changed
     /// by their median change (white-balanced on the skin; [`change::colour_then_now`]).
     pub colour_shift_de: Option<f64>,
-    /// b* now minus at the baseline, of the same colours: negative = bluer.
+    /// b* now minus at the baseline, of the same colours: negative = bluer. Both colour figures
+    /// are None where either photo is a JPEG whose dots are too small to keep their colour
+    /// ([`MIN_COLOUR_DIAMETER_PX`]; a warning says so).
     pub delta_b: Option<f64>,
 }
 
@@ -235,6 +246,15 @@ fn touch_ups(steps: &[(f64, bool)], months: &[f64], params: &TrackParams) -> Vec
     steps.iter().enumerate().map(|(t, &(rise, more))| t > 0 && (more || rise >= params.touch_up_ink_rise * (-rate * interval(t)).exp2())).collect()
 }
 
+/// The median dot size, px, a photo needs for its dots' colour to be followed, and what kind of
+/// photo it is; None for lossless files, which keep the colour of every pixel.
+fn colour_needs(a: &Analysis) -> Option<(f64, String)> {
+    (a.image.format == "jpeg").then(|| match &a.image.chroma_subsampling {
+        Some(s) => (2.0 * MIN_COLOUR_DIAMETER_PX, format!("a JPEG with its colour at {s}")),
+        None => (MIN_COLOUR_DIAMETER_PX, "a JPEG".to_string()),
+    })
+}
+
 /// Follows the dots of `visits` (any order; sorted by date here) and measures the change.
 pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     params.validate()?;
@@ -271,9 +291,30 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     // Whether an identity lies in visit v's field of view, a dot diameter in from the edges.
     let in_view = |pos: [f64; 2], v: usize| register::inside(&[pos], &to_first[v].inverse(), frame(&analyses[v]), margins[v]) == 1;
 
+    // Whether each photo keeps its dots' colour, from the size of the dots found at another visit
+    // too: the stray detections that come and go are mostly small fragments of hair, and drag
+    // a plain median down.
+    let ids = &catalogue.identities;
+    let real_size: Vec<f64> = analyses
+        .iter()
+        .enumerate()
+        .map(|(v, a)| {
+            let seen_twice = ids.iter().filter(|id| id.dots.iter().flatten().count() >= 2).filter_map(|id| id.dots[v]);
+            median(seen_twice.map(|d| a.dots[d].diameter_px).collect()).unwrap_or(margins[v])
+        })
+        .collect();
+    let stray_share: Vec<f64> = (0..analyses.len())
+        .map(|v| {
+            // Dots that another visit shows the place of, and of those, the ones never found again.
+            let elsewhere = ids.iter().filter(|id| id.dots[v].is_some() && (0..analyses.len()).any(|u| u != v && in_view(id.position, u)));
+            let (seen, once) = elsewhere.fold((0, 0), |(n, k), id| (n + 1, k + (id.dots.iter().flatten().count() == 1) as usize));
+            if seen == 0 { 0.0 } else { once as f64 / seen as f64 }
+        })
+        .collect();
+    let colour_needs: Vec<Option<(f64, String)>> = analyses.iter().map(colour_needs).collect();
+    let colour_resolved: Vec<bool> = colour_needs.iter().zip(&real_size).map(|(n, d)| n.as_ref().is_none_or(|(px, _)| d >= px)).collect();
     let um_per_px = first.scale.px_per_mm.map(|s| 1000.0 / s);
     let views: Vec<View> = analyses.iter().zip(&to_first).map(|(a, t)| View { dots: &a.dots, scale: t.scale() }).collect();
-    let ids = &catalogue.identities;
     let months: Vec<f64> = dates.iter().map(|d| (*d - dates[0]).num_days() as f64 / trend::MONTH_DAYS).collect();
 
     let shared = |b: usize, t: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
@@ -340,22 +381,27 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             ink_retained: ink,
             spread_growth_um: median(pairs.iter().filter_map(|(_, c)| c.spread_growth_um).collect()),
             diameter_change_um: median(pairs.iter().filter_map(|(_, c)| c.diameter_change_um).collect()),
-            colour_shift_de: colour.map(|(x, y)| crate::colour::delta_e_2000(x, y)),
-            delta_b: colour.map(|(x, y)| y[2] - x[2]),
+            colour_shift_de: colour.filter(|_| colour_resolved[b] && colour_resolved[t]).map(|(x, y)| crate::colour::delta_e_2000(x, y)),
+            delta_b: colour.filter(|_| colour_resolved[b] && colour_resolved[t]).map(|(x, y)| y[2] - x[2]),
         });
         if touch_up {
             baseline = t;
         }
     }
-    for (a, d) in analyses.iter().zip(&margins) {
-        let (needed, kind) = match &a.image.chroma_subsampling {
-            Some(s) => (2.0 * MIN_COLOUR_DIAMETER_PX, format!("a JPEG with its colour at {s}")),
-            None => (MIN_COLOUR_DIAMETER_PX, "a JPEG".to_string()),
-        };
-        if a.image.format == "jpeg" && *d < needed {
+    for ((a, d), needs) in analyses.iter().zip(&real_size).zip(&colour_needs) {
+        if let Some((px, kind)) = needs.as_ref().filter(|(px, _)| d < px) {
             warnings.push(format!(
-                "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size, so colour_shift_de and delta_b are uncertain (about 1-2 units of b*); photograph at {needed} px or more per dot",
+                "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (the sign of a shift of 1 b* comes out wrong one time in four), so colour_shift_de and delta_b are null for the visits compared with it; photograph at {px} px or more per dot",
                 a.image.source
+            ));
+        }
+    }
+    for (a, share) in analyses.iter().zip(&stray_share) {
+        if *share > STRAY_SHARE {
+            warnings.push(format!(
+                "{}: {:.0} % of its dots are found at no other visit that shows their place: stray detections (stubble, hair, skin texture) or a poor photo; density_retained and the figures compared with it are uncertain",
+                a.image.source,
+                100.0 * share
             ));
         }
     }

@@ -1,0 +1,39 @@
+//! The shine smpscope estimates against the true shine, over every visit of one series:
+//! `cargo run --release -p smpscope-synth --example shine_probe -- SEED` (`SMALL=1`: the frames
+//! of tests/tracking.rs).
+use smpscope_synth::evaluate_series::random_series;
+use smpscope_synth::{encode, render_series};
+
+fn main() {
+    let seed: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap();
+    let spec = if std::env::var_os("SMALL").is_some() { random_series(seed, (16.0, 12.0), 800) } else { random_series(seed, (20.0, 15.0), 1200) };
+    let series = render_series(&spec);
+    for (v, vs) in series.visits.iter().enumerate() {
+        let photo = encode(&vs.scene, &vs.spec);
+        let p = smpscope::photo::load_bytes(&photo.bytes, "x.jpg").unwrap();
+        let ppm = vs.scene.truth.px_per_mm;
+        let cell = (1.2 * ppm).round() as usize;
+        let bg = smpscope::background::Background::estimate(&p, cell);
+        let (w, h) = (p.width() as f64, p.height() as f64);
+        let truth = |x: f64, y: f64| -> f64 {
+            vs.spec.highlights.iter().map(|hl| {
+                let s = hl.width_mm * ppm / (2.0 * (2.0 * 2f64.ln()).sqrt());
+                let d2 = (x - hl.x * w).powi(2) + (y - hl.y * h).powi(2);
+                hl.peak * (-d2 / (2.0 * s * s)).exp()
+            }).sum()
+        };
+        let (mut fp, mut fn_, mut err, mut n) = (0.0f64, 0.0f64, 0.0, 0);
+        let step = (ppm * 0.25) as usize;
+        for y in (0..p.height()).step_by(step.max(1)) {
+            for x in (0..p.width()).step_by(step.max(1)) {
+                let (t, e) = (truth(x as f64, y as f64), bg.shine_at(x as f32, y as f32) as f64);
+                err += (t - e).abs();
+                n += 1;
+                if t < 0.01 && e > 0.02 { fp += 1.0; }
+                if t > 0.03 && e < 0.5 * t { fn_ += 1.0; }
+            }
+        }
+        println!("visit {v}: skin {} ppm {ppm:.0} highlights {} peak {:.2} share {:.3} mean|err| {:.4} false-shine {:.3} missed {:.3}", vs.spec.skin_type, vs.spec.highlights.len(),
+            vs.spec.highlights.iter().map(|h| h.peak).fold(0.0, f64::max), bg.shine_share(), err / n as f64, fp / n as f64, fn_ / n as f64);
+    }
+}
