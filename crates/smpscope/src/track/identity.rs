@@ -16,6 +16,13 @@ pub struct Identity {
     pub dots: Vec<Option<usize>>,
 }
 
+impl Identity {
+    /// How many visits the dot was found at.
+    pub fn sightings(&self) -> usize {
+        self.dots.iter().flatten().count()
+    }
+}
+
 /// All identities of a series.
 #[derive(Clone, Debug, Default)]
 pub struct Catalogue {

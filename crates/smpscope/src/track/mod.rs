@@ -23,12 +23,13 @@ use identity::Catalogue;
 use register::{Similarity, register};
 pub use trend::Trend;
 
-/// Median deposit diameter, px, below which a JPEG's colour of the dots is too uncertain to
-/// follow a shift of one unit of b* (the series accuracy table: dots of 2-4 px erred by 1.8-2.8
-/// dE and got the sign of the b* shift wrong one time in four; from 4 px, 0.35-0.7 dE and 1 in
-/// 50). Twice that where the JPEG stores colour at half resolution (4:2:0 series: from 4 px,
-/// still 1.0 b* and the sign wrong one time in six). A visit compared with such a photo has
-/// its colour figures left null, with a warning, as lengths are without a scale.
+/// Median deposit diameter, px, of the dots found at two visits or more, below which a JPEG
+/// keeps too little of their colour to follow a shift of one unit of b* (the series accuracy
+/// table: dots of 2-4 px erred by 1.8-2.8 dE and got the sign of the b* shift wrong one time in
+/// four; from 4 px, 0.3-0.5 dE and 1 in 30-50). Twice that where the JPEG stores colour at half
+/// resolution (4:2:0 series: from 4 px, still 1.0 b* and the sign wrong one time in six). A
+/// visit compared with such a photo has its colour figures left null, with a warning, as
+/// lengths are without a scale.
 pub const MIN_COLOUR_DIAMETER_PX: f64 = 4.0;
 
 /// Share of a visit's dots found at no other visit (where another visit shows their place)
@@ -295,20 +296,14 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     // too: the stray detections that come and go are mostly small fragments of hair, and drag
     // a plain median down.
     let ids = &catalogue.identities;
-    let real_size: Vec<f64> = analyses
-        .iter()
-        .enumerate()
-        .map(|(v, a)| {
-            let seen_twice = ids.iter().filter(|id| id.dots.iter().flatten().count() >= 2).filter_map(|id| id.dots[v]);
-            median(seen_twice.map(|d| a.dots[d].diameter_px).collect()).unwrap_or(margins[v])
-        })
+    let real_size: Vec<f64> = (0..analyses.len())
+        .map(|v| median(ids.iter().filter(|id| id.sightings() >= 2).filter_map(|id| id.dots[v]).map(|d| analyses[v].dots[d].diameter_px).collect()).unwrap_or(margins[v]))
         .collect();
+    // Of the dots whose place another visit shows, the share found nowhere else.
     let stray_share: Vec<f64> = (0..analyses.len())
         .map(|v| {
-            // Dots that another visit shows the place of, and of those, the ones never found again.
-            let elsewhere = ids.iter().filter(|id| id.dots[v].is_some() && (0..analyses.len()).any(|u| u != v && in_view(id.position, u)));
-            let (seen, once) = elsewhere.fold((0, 0), |(n, k), id| (n + 1, k + (id.dots.iter().flatten().count() == 1) as usize));
-            if seen == 0 { 0.0 } else { once as f64 / seen as f64 }
+            let checkable: Vec<_> = ids.iter().filter(|id| id.dots[v].is_some() && (0..analyses.len()).any(|u| u != v && in_view(id.position, u))).collect();
+            checkable.iter().filter(|id| id.sightings() == 1).count() as f64 / checkable.len().max(1) as f64
         })
         .collect();
     let colour_needs: Vec<Option<(f64, String)>> = analyses.iter().map(colour_needs).collect();
@@ -351,7 +346,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             }
         }
         let ink = ink_retained(&pairs.iter().map(|(p, c)| (views[b].ink(*p), c.ink_retained * views[b].ink(*p))).collect::<Vec<_>>(), touch_up);
-        let colour = colour_then_now(&pairs.iter().map(|(p, c)| (views[b].dots[*p].lab, c.lab_balanced)).collect::<Vec<_>>());
+        let colour = colour_then_now(&pairs.iter().map(|(p, c)| (views[b].dots[*p].lab, c.lab_balanced)).collect::<Vec<_>>())
+            .filter(|_| colour_resolved[b] && colour_resolved[t]);
         let registration = registrations[t].map(|r| RegistrationReport {
             transform: r.transform,
             rotation_deg: r.transform.rotation_deg(),
@@ -381,8 +377,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             ink_retained: ink,
             spread_growth_um: median(pairs.iter().filter_map(|(_, c)| c.spread_growth_um).collect()),
             diameter_change_um: median(pairs.iter().filter_map(|(_, c)| c.diameter_change_um).collect()),
-            colour_shift_de: colour.filter(|_| colour_resolved[b] && colour_resolved[t]).map(|(x, y)| crate::colour::delta_e_2000(x, y)),
-            delta_b: colour.filter(|_| colour_resolved[b] && colour_resolved[t]).map(|(x, y)| y[2] - x[2]),
+            colour_shift_de: colour.map(|(x, y)| crate::colour::delta_e_2000(x, y)),
+            delta_b: colour.map(|(x, y)| y[2] - x[2]),
         });
         if touch_up {
             baseline = t;
