@@ -192,7 +192,10 @@ pub fn series_bands(spec: &SeriesSpec) -> Vec<(&'static str, String)> {
     vec![
         ("skin type", ["I", "II", "III", "IV", "V", "VI"][(b.skin_type.clamp(1, 6) - 1) as usize].to_string()),
         ("scale px/mm", band(b.px_per_mm, &[30.0, 60.0], &["15-30", "30-60", "60-120"])),
-        ("dot px", band(b.diameter_um / 1000.0 * b.px_per_mm, &[smpscope::track::MIN_COLOUR_DIAMETER_PX], &["<4", ">=4"])),
+        ("dot px", {
+            let limit = smpscope::track::MIN_COLOUR_DIAMETER_PX;
+            if b.diameter_um / 1000.0 * b.px_per_mm < limit { format!("<{limit}") } else { format!(">={limit}") }
+        }),
         ("visits", band(spec.visit_months.len() as f64, &[4.0], &["3", "4-6"])),
         ("span months", band(span, &[12.0, 36.0], &["<12", "12-36", ">=36"])),
         ("max rotation", band(rot, &[8.0], &["<8 deg", "8-15 deg"])),
@@ -255,7 +258,7 @@ impl SeriesFigures {
             delta_b_sign_ok: share(signs),
             colour_reported: share(reported),
             half_life_err: median(hl.clone()),
-            half_life_within_15: if hl.is_empty() { f64::NAN } else { hl.iter().filter(|&&e| e <= 0.15).count() as f64 / hl.len() as f64 },
+            half_life_within_15: share(hl.iter().map(|&e| e <= 0.15).collect()),
             touch_up_right: sum(|s| s.touch_up_right) / sum(|s| s.touch_up_visits).max(1.0),
         }
     }

@@ -26,11 +26,14 @@ pub use trend::Trend;
 /// Median deposit diameter, px, of the dots found at two visits or more, below which a JPEG
 /// keeps too little of their colour to follow a shift of one unit of b* (the series accuracy
 /// table: dots of 2-4 px erred by 1.8-2.8 dE and got the sign of the b* shift wrong one time in
-/// four; from 4 px, 0.3-0.5 dE and 1 in 30-50). Twice that where the JPEG stores colour at half
-/// resolution (4:2:0 series: from 4 px, still 1.0 b* and the sign wrong one time in six). A
-/// visit compared with such a photo has its colour figures left null, with a warning, as
-/// lengths are without a scale.
+/// four; from 4 px, 0.3-0.5 dE and 1 in 30-50, where a true shift under 1 b* met the JPEG's
+/// 0.5-1 b* of error at 4-5 px). A visit compared with such a photo has its colour figures left
+/// null, with a warning, as lengths are without a scale.
 pub const MIN_COLOUR_DIAMETER_PX: f64 = 4.0;
+
+/// The same where the JPEG stores colour at half resolution (4:2:0, 4:2:2): from 4 px the sign
+/// was still wrong one time in six; from 8 px, right in every visit of a set of 24 series.
+pub const MIN_COLOUR_DIAMETER_SUBSAMPLED_PX: f64 = 8.0;
 
 /// Share of a visit's dots found at no other visit (where another visit shows their place)
 /// above which its detections are called into doubt. Dots lost for good or added at a touch-up
@@ -251,7 +254,7 @@ fn touch_ups(steps: &[(f64, bool)], months: &[f64], params: &TrackParams) -> Vec
 /// photo it is; None for lossless files, which keep the colour of every pixel.
 fn colour_needs(a: &Analysis) -> Option<(f64, String)> {
     (a.image.format == "jpeg").then(|| match &a.image.chroma_subsampling {
-        Some(s) => (2.0 * MIN_COLOUR_DIAMETER_PX, format!("a JPEG with its colour at {s}")),
+        Some(s) => (MIN_COLOUR_DIAMETER_SUBSAMPLED_PX, format!("a JPEG with its colour at {s}")),
         None => (MIN_COLOUR_DIAMETER_PX, "a JPEG".to_string()),
     })
 }
@@ -387,7 +390,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     for ((a, d), needs) in analyses.iter().zip(&real_size).zip(&colour_needs) {
         if let Some((px, kind)) = needs.as_ref().filter(|(px, _)| d < px) {
             warnings.push(format!(
-                "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (the sign of a shift of 1 b* comes out wrong one time in four), so colour_shift_de and delta_b are null for the visits compared with it; photograph at {px} px or more per dot",
+                "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de and delta_b are null for the visits compared with it; photograph at {px} px or more per dot",
                 a.image.source
             ));
         }
