@@ -14,14 +14,8 @@ fn main() {
         let ppm = vs.scene.truth.px_per_mm;
         let cell = (1.2 * ppm).round() as usize;
         let bg = smpscope::background::Background::estimate(&p, cell);
-        let (w, h) = (p.width() as f64, p.height() as f64);
-        let truth = |x: f64, y: f64| -> f64 {
-            vs.spec.highlights.iter().map(|hl| {
-                let s = hl.width_mm * ppm / (2.0 * (2.0 * 2f64.ln()).sqrt());
-                let d2 = (x - hl.x * w).powi(2) + (y - hl.y * h).powi(2);
-                hl.peak * (-d2 / (2.0 * s * s)).exp()
-            }).sum()
-        };
+        let skin = smpscope_synth::skin::Skin::new(&vs.spec);
+        let truth = |x: f64, y: f64| skin.shine(x, y);
         let (mut fp, mut fn_, mut err, mut n) = (0.0f64, 0.0f64, 0.0, 0);
         let step = (ppm * 0.25) as usize;
         for y in (0..p.height()).step_by(step.max(1)) {

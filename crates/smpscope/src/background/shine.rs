@@ -85,15 +85,6 @@ impl Model {
     }
 }
 
-/// Shine per cell, linear light, from the cells' log10 levels `[luma, R, G, B]`.
-#[cfg(test)]
-fn estimate(levels: &[[f32; 4]]) -> Vec<f32> {
-    match Model::fit(levels) {
-        Some(m) => levels.iter().map(|l| m.shine(l)).collect(),
-        None => vec![0.0; levels.len()],
-    }
-}
-
 /// log10 of the light `log_level` (log10 linear) with shine `h` taken off.
 #[inline]
 pub fn without(log_level: f32, h: f32) -> f32 {
@@ -104,6 +95,14 @@ pub fn without(log_level: f32, h: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Shine per cell, as the background takes it.
+    fn estimate(levels: &[[f32; 4]]) -> Vec<f32> {
+        match Model::fit(levels) {
+            Some(m) => levels.iter().map(|l| m.shine(l)).collect(),
+            None => vec![0.0; levels.len()],
+        }
+    }
 
     fn cell(light: [f64; 3]) -> [f32; 4] {
         let l = light.map(|v| v.log10() as f32);
