@@ -17,11 +17,12 @@ fn main() {
     let a: Vec<u64> = std::env::args().skip(1).filter_map(|s| s.parse().ok()).collect();
     let (first, count) = (a.first().copied().unwrap_or(5000), a.get(1).copied().unwrap_or(30));
     let series = std::env::var_os("SERIES").is_some();
+    // Each photo's id: the seed, or seed * 10 + visit for series.
     let cases: Vec<(u64, smpscope::Analysis, smpscope_synth::Truth)> = (first..first + count).into_par_iter().flat_map_iter(|seed| {
         if series {
             let spec = smpscope_synth::evaluate_series::random_series(seed, (20.0, 15.0), 1200);
             let (_, analyses, truth) = smpscope_synth::evaluate_series::run_series(&spec, &smpscope::TrackParams::default());
-            analyses.into_iter().zip(truth.visits).map(|(a, v)| (seed, a, v.truth)).collect::<Vec<_>>()
+            analyses.into_iter().zip(truth.visits).enumerate().map(|(k, (a, v))| (seed * 10 + k as u64, a, v.truth)).collect::<Vec<_>>()
         } else {
             let spec = random_scene(seed, (20.0, 15.0), 1200);
             let scene = render(&spec);
@@ -58,6 +59,6 @@ fn main() {
         }
         out
     }).collect();
-    println!("seed\tskin\tpxmm\tkind\tecc\tsnr\tbr\tdiam\tpeak\tspread\tscore\tink");
+    println!("photo\tskin\tpxmm\tkind\tecc\tsnr\tbr\tdiam\tpeak\tspread\tscore\tink");
     for r in rows { println!("{r}"); }
 }

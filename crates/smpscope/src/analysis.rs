@@ -69,8 +69,10 @@ impl Params {
                 return Err(Error::parameter(name, format!("must be zero or positive, not {v}")));
             }
         }
-        if !(0.0..=1.0).contains(&m.max_eccentricity) {
-            return Err(Error::parameter("measure.max_eccentricity", "must be in 0..1"));
+        for (name, v) in [("measure.max_eccentricity", m.max_eccentricity), ("measure.max_brown_eccentricity", m.max_brown_eccentricity)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Error::parameter(name, "must be in 0..1"));
+            }
         }
         positive("measure.max_blue_red_ratio", m.max_blue_red_ratio)?;
         Ok(())
