@@ -590,10 +590,10 @@ mod tests {
         let (w, h) = (80, 80);
         let dot = DotModel { x: 40.0, y: 40.0, amplitude: 0.5, radius: 3.0, sigma: 0.5 };
         let mut od = Plane::new(w, h);
+        let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
         for y in 0..h {
             for x in 0..w {
                 let p = [x as f64, y as f64];
-                let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
                 let t = (((p[0] - from[0]) * dx + (p[1] - from[1]) * dy) / (dx * dx + dy * dy)).clamp(0.0, 1.0);
                 let shaft = if (p[0] - from[0] - t * dx).hypot(p[1] - from[1] - t * dy) <= 1.0 { 0.7 } else { 0.0 };
                 let texture = 0.01 * (((x * 7919 + y * 104729) % 97) as f64 / 97.0 - 0.5);

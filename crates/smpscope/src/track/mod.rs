@@ -309,8 +309,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             checkable.iter().filter(|id| id.sightings() == 1).count() as f64 / checkable.len().max(1) as f64
         })
         .collect();
-    let needs: Vec<Option<(f64, String)>> = analyses.iter().map(colour_needs).collect();
-    let colour_resolved: Vec<bool> = needs.iter().zip(&real_size).map(|(n, d)| n.as_ref().is_none_or(|(px, _)| d >= px)).collect();
+    // Per photo, what it would need for its dots' colour where its dots fall short of that.
+    let colour_short: Vec<Option<(f64, String)>> = analyses.iter().zip(&real_size).map(|(a, d)| colour_needs(a).filter(|(px, _)| d < px)).collect();
     let um_per_px = first.scale.px_per_mm.map(|s| 1000.0 / s);
     let views: Vec<View> = analyses.iter().zip(&to_first).map(|(a, t)| View { dots: &a.dots, scale: t.scale() }).collect();
     let months: Vec<f64> = dates.iter().map(|d| (*d - dates[0]).num_days() as f64 / trend::MONTH_DAYS).collect();
@@ -350,7 +350,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         }
         let ink = ink_retained(&pairs.iter().map(|(p, c)| (views[b].ink(*p), c.ink_retained * views[b].ink(*p))).collect::<Vec<_>>(), touch_up);
         let colour = colour_then_now(&pairs.iter().map(|(p, c)| (views[b].dots[*p].lab, c.lab_balanced)).collect::<Vec<_>>())
-            .filter(|_| colour_resolved[b] && colour_resolved[t]);
+            .filter(|_| colour_short[b].is_none() && colour_short[t].is_none());
         let registration = registrations[t].map(|r| RegistrationReport {
             transform: r.transform,
             rotation_deg: r.transform.rotation_deg(),
@@ -387,8 +387,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             baseline = t;
         }
     }
-    for ((a, d), need) in analyses.iter().zip(&real_size).zip(&needs) {
-        if let Some((px, kind)) = need.as_ref().filter(|(px, _)| d < px) {
+    for ((a, d), short) in analyses.iter().zip(&real_size).zip(&colour_short) {
+        if let Some((px, kind)) = short {
             warnings.push(format!(
                 "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de and delta_b are null for the visits compared with it; photograph at {px} px or more per dot",
                 a.image.source
