@@ -1,5 +1,7 @@
 //! Per visit of one series: how the measured ink, spread and colour of truth-paired dots compare
-//! with the truth (true scale), to tell measurement bias from tracking error:
+//! with the truth (true scale), to tell measurement bias from tracking error; per pair of
+//! visits, where delta b* goes wrong (the dots' colours or the skins that balance them);
+//! `DOTS=1` lists each paired dot's colour errors with the true shine over it:
 //! `cargo run --release -p smpscope-synth --example ink_visits -- SEED [small]`.
 use smpscope::TrackParams;
 use smpscope::colour::delta_e_2000;
@@ -22,7 +24,7 @@ fn main() {
     println!("seed {seed} {:.0} px/mm skin {} distractors {}", spec.base.px_per_mm, spec.base.skin_type, spec.base.distractors);
     for (v, vt) in truth.visits.iter().enumerate() {
         let all: Vec<usize> = (0..vt.truth.dots.len()).collect();
-        let (mut ink, mut amp, mut db, mut de) = (vec![], vec![], vec![], vec![]);
+        let (mut ink, mut amp, mut db, mut de, mut sb, mut sl) = (vec![], vec![], vec![], vec![], vec![], vec![]);
         let k = vt.px_per_mm;
         for (i, j) in pair_detections(&vt.truth, &analyses[v].dots, &all) {
             let (t, d) = (&vt.truth.dots[i], &analyses[v].dots[j]);
@@ -30,8 +32,17 @@ fn main() {
             amp.push(d.spread_px * 1000.0 / k - t.spread_um);
             db.push(d.lab[2] - t.lab[2]);
             de.push(delta_e_2000(d.lab, t.lab));
+            sb.push(d.skin_lab[2] - t.skin_lab[2]);
+            sl.push(d.skin_lab[0] - t.skin_lab[0]);
         }
-        println!("visit {v} months {:5.1} touch {} n {:4}: ink ratio {}  spread err um {}  db {}  dE {}", vt.months, vt.touch_up, ink.len(), quantiles(ink), quantiles(amp), quantiles(db), quantiles(de));
+        if std::env::var_os("DOTS").is_some() {
+            let skin = smpscope_synth::skin::Skin::new(&spec_visit(&spec, v));
+            for (i, j) in pair_detections(&vt.truth, &analyses[v].dots, &all) {
+                let (t, d) = (&vt.truth.dots[i], &analyses[v].dots[j]);
+                println!("  v{v} shine {:.3} x {:6.1} y {:6.1} db {:+.2} skin db {:+.2} dL {:+.2} true L {:.1} skinL {:.1}", skin.shine(t.x, t.y), t.x, t.y, d.lab[2] - t.lab[2], d.skin_lab[2] - t.skin_lab[2], d.lab[0] - t.lab[0], t.lab[0], t.skin_lab[0]);
+            }
+        }
+        println!("visit {v} months {:5.1} touch {} n {:4}: ink ratio {}  spread err um {}  db {}  dE {}  skin db {} skin dL {}", vt.months, vt.touch_up, ink.len(), quantiles(ink), quantiles(amp), quantiles(db), quantiles(de), quantiles(sb), quantiles(sl));
     }
     let Ok(track) = track else { return };
     let ident = true_identities(&truth, &analyses);
@@ -39,14 +50,38 @@ fn main() {
         let b = r.baseline;
         // [true-true same id, true-true other id, involving a non-dot]: (count, ink then, ink now)
         let mut acc = [(0usize, 0.0, 0.0); 3];
+        let index = |v: usize| -> std::collections::HashMap<usize, usize> { truth.visits[v].identity.iter().enumerate().map(|(i, &id)| (id, i)).collect() };
+        let (ib, it) = (index(b), index(t));
+        // Per same-dot pair: (true delta b* under the reference light, measured delta b*).
+        let mut dbs: Vec<(f64, f64, f64, f64, f64)> = vec![];
+        let mut errs: Vec<(f64, f64)> = vec![];
         for m in &track.matches {
             let (Some(c), Some(p)) = (m.changes[t].as_ref(), m.dots[b]) else { continue };
             let then = analyses[b].dots[p].ink_px;
             let now = c.ink_retained * then;
             let k = match (ident[b][p], ident[t][c.dot]) { (Some(x), Some(y)) if x == y => 0, (Some(_), Some(_)) => 1, _ => 2 };
             acc[k].0 += 1; acc[k].1 += then; acc[k].2 += now;
+            if let (0, Some(x)) = (k, ident[b][p]) {
+                let (i, j) = (ib[&x], it[&x]);
+                let (xt, xb) = (&truth.visits[t].truth.dots[j], &truth.visits[b].truth.dots[i]);
+                let ideal = smpscope::track::change::white_balance(xt.lab, xt.skin_lab, xb.skin_lab)[2] - xb.lab[2];
+                let (mt, mb) = (&analyses[t].dots[c.dot], &analyses[b].dots[p]);
+                let wb = smpscope::track::change::white_balance;
+                // Measured dots with true skins; true dots with measured skins.
+                let dots_only = wb(mt.lab, xt.skin_lab, xb.skin_lab)[2] - mb.lab[2];
+                let skins_only = wb(xt.lab, mt.skin_lab, mb.skin_lab)[2] - xb.lab[2];
+                errs.push((mb.lab[2] - xb.lab[2], mt.lab[2] - xt.lab[2]));
+                dbs.push((truth.visits[t].lab_ref[j][2] - truth.visits[b].lab_ref[i][2], c.delta_b, ideal, dots_only, skins_only));
+            }
         }
         let all = (acc.iter().map(|a| a.1).sum::<f64>(), acc.iter().map(|a| a.2).sum::<f64>());
+        let all_true: Vec<f64> = ib.iter().filter_map(|(id, &i)| Some(truth.visits[t].lab_ref[*it.get(id)?][2] - truth.visits[b].lab_ref[i][2])).collect();
+        println!("  db: tracker {:.2?}; seen pairs true {} measured {} balanced from true colours {} measured dots only {} measured skins only {}; all true dots in both {}", r.delta_b, quantiles(dbs.iter().map(|d| d.0).collect()), quantiles(dbs.iter().map(|d| d.1).collect()), quantiles(dbs.iter().map(|d| d.2).collect()), quantiles(dbs.iter().map(|d| d.3).collect()), quantiles(dbs.iter().map(|d| d.4).collect()), quantiles(all_true));
+        println!("  pairs' b* error then {} now {}", quantiles(errs.iter().map(|d| d.0).collect()), quantiles(errs.iter().map(|d| d.1).collect()));
         println!("visit {t} vs {b}: tracker ink {:.3?}; same-dot pairs {} ratio {:.3}; wrong pairs {} ratio {:.3}; non-dot pairs {} ratio {:.3}; all {:.3}", r.ink_retained, acc[0].0, acc[0].2 / acc[0].1, acc[1].0, acc[1].2 / acc[1].1, acc[2].0, acc[2].2 / acc[2].1, all.1 / all.0);
     }
+}
+
+fn spec_visit(spec: &smpscope_synth::series::SeriesSpec, v: usize) -> smpscope_synth::scene::SceneSpec {
+    smpscope_synth::render_series(spec).visits.swap_remove(v).spec
 }
