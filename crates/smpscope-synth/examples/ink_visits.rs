@@ -55,6 +55,9 @@ fn main() {
         // Per same-dot pair: (true delta b* under the reference light, measured delta b*).
         let mut dbs: Vec<(f64, f64, f64, f64, f64)> = vec![];
         let mut errs: Vec<(f64, f64)> = vec![];
+        // Measured delta b* of the pairs with no true shine over the dot at either visit.
+        let (skin_b, skin_t) = (smpscope_synth::skin::Skin::new(&spec_visit(&spec, b)), smpscope_synth::skin::Skin::new(&spec_visit(&spec, t)));
+        let mut dry: Vec<f64> = vec![];
         for m in &track.matches {
             let (Some(c), Some(p)) = (m.changes[t].as_ref(), m.dots[b]) else { continue };
             let then = analyses[b].dots[p].ink_px;
@@ -71,12 +74,20 @@ fn main() {
                 let dots_only = wb(mt.lab, xt.skin_lab, xb.skin_lab)[2] - mb.lab[2];
                 let skins_only = wb(xt.lab, mt.skin_lab, mb.skin_lab)[2] - xb.lab[2];
                 errs.push((mb.lab[2] - xb.lab[2], mt.lab[2] - xt.lab[2]));
+                if skin_b.shine(xb.x, xb.y) < 0.005 && skin_t.shine(xt.x, xt.y) < 0.005 {
+                    dry.push(c.delta_b);
+                    if std::env::var_os("DRY").is_some() {
+                        let (mt, mb) = (&analyses[t].dots[c.dot], &analyses[b].dots[p]);
+                        println!("    dry pair ({:.0},{:.0}) b* then {:+.2} (true {:.2}) now {:+.2} (true {:.2}) skin b* then {:+.2} now {:+.2} measured db {:+.2} true {:+.2}", xb.x, xb.y, mb.lab[2] - xb.lab[2], xb.lab[2], mt.lab[2] - xt.lab[2], xt.lab[2], mb.skin_lab[2] - xb.skin_lab[2], mt.skin_lab[2] - xt.skin_lab[2], c.delta_b, truth.visits[t].lab_ref[j][2] - truth.visits[b].lab_ref[i][2]);
+                    }
+                }
                 dbs.push((truth.visits[t].lab_ref[j][2] - truth.visits[b].lab_ref[i][2], c.delta_b, ideal, dots_only, skins_only));
             }
         }
         let all = (acc.iter().map(|a| a.1).sum::<f64>(), acc.iter().map(|a| a.2).sum::<f64>());
         let all_true: Vec<f64> = ib.iter().filter_map(|(id, &i)| Some(truth.visits[t].lab_ref[*it.get(id)?][2] - truth.visits[b].lab_ref[i][2])).collect();
         println!("  db: tracker {:.2?}; seen pairs true {} measured {} balanced from true colours {} measured dots only {} measured skins only {}; all true dots in both {}", r.delta_b, quantiles(dbs.iter().map(|d| d.0).collect()), quantiles(dbs.iter().map(|d| d.1).collect()), quantiles(dbs.iter().map(|d| d.2).collect()), quantiles(dbs.iter().map(|d| d.3).collect()), quantiles(dbs.iter().map(|d| d.4).collect()), quantiles(all_true));
+        println!("  pairs without shine: {} measured delta b* {}", dry.len(), quantiles(dry.clone()));
         println!("  pairs' b* error then {} now {}", quantiles(errs.iter().map(|d| d.0).collect()), quantiles(errs.iter().map(|d| d.1).collect()));
         println!("visit {t} vs {b}: tracker ink {:.3?}; same-dot pairs {} ratio {:.3}; wrong pairs {} ratio {:.3}; non-dot pairs {} ratio {:.3}; all {:.3}", r.ink_retained, acc[0].0, acc[0].2 / acc[0].1, acc[1].0, acc[1].2 / acc[1].1, acc[2].0, acc[2].2 / acc[2].1, all.1 / all.0);
     }
