@@ -4,6 +4,7 @@
 //! and small; hairs: elongated; freckles and moles: brown or too large).
 
 pub mod fit;
+mod overlap;
 pub mod profile;
 
 use rayon::prelude::*;
@@ -431,6 +432,10 @@ fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasurePa
         return out;
     }
     let (win, fit, bounds) = fit_members(inp, all, &group, spread);
+    let (fit, bounds) = match group.as_slice() {
+        [c] if all[*c].radius_px >= overlap::SPLIT_MIN_RADIUS => overlap::split(inp, &win, &fit, &bounds, spread).unwrap_or((fit, bounds)),
+        _ => (fit, bounds),
+    };
     // Colour is fitted only once a member has passed the tests that need no colour: most
     // candidates of a photo without SMP (skin texture, hair) fail those, and are cheap then.
     let colour = std::cell::OnceCell::new();
@@ -567,34 +572,8 @@ fn attached_density(inp: &Inputs, fit: &fit::GroupFit, i: usize, blur_var: f64) 
 /// Eccentricity and long-axis angle from the second moments of dot `i`'s own density (the
 /// data minus the background and the other dots' models) within its apparent extent.
 fn shape_moments(win: &Window, fit: &fit::GroupFit, i: usize, blur_var: f64) -> (f64, f64) {
-    let seen: Vec<DotModel> = fit.dots.iter().map(|d| apparent(d, blur_var)).collect();
-    let d = &seen[i];
-    let reach = d.radius + 1.5 * d.sigma + 0.5;
-    let (mut m0, mut mxx, mut myy, mut mxy) = (0.0, 0.0, 0.0, 0.0);
-    for (k, od) in win.od.iter().enumerate() {
-        let (x, y) = ((win.x0 + k % win.width) as f64, (win.y0 + k / win.width) as f64);
-        let (dx, dy) = (x - d.x, y - d.y);
-        if dx.hypot(dy) > reach {
-            continue;
-        }
-        let others: f64 = seen.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| o.amplitude * o.shape(x, y, 0.0)).sum();
-        let v = (od - fit.offset - others).max(0.0);
-        m0 += v;
-        mxx += v * dx * dx;
-        myy += v * dy * dy;
-        mxy += v * dx * dy;
-    }
-    if m0 <= 0.0 {
-        return (0.0, 0.0);
-    }
-    let (a, b, c) = (mxx / m0, myy / m0, mxy / m0);
-    let disc = ((a - b).powi(2) + 4.0 * c * c).sqrt();
-    let (l1, l2) = (0.5 * (a + b + disc), 0.5 * (a + b - disc));
+    let (l1, l2, angle) = overlap::principal_axes(win, fit, i, blur_var);
     let ecc = if l1 > 0.0 { (1.0 - (l2 / l1).max(0.0)).sqrt() } else { 0.0 };
-    let mut angle = 0.5 * (2.0 * c).atan2(a - b).to_degrees();
-    if angle < 0.0 {
-        angle += 180.0;
-    }
     (ecc, angle)
 }
 
