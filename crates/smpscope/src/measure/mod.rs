@@ -573,8 +573,7 @@ fn attached_density(inp: &Inputs, fit: &fit::GroupFit, i: usize, blur_var: f64) 
 /// data minus the background and the other dots' models) within its apparent extent.
 fn shape_moments(win: &Window, fit: &fit::GroupFit, i: usize, blur_var: f64) -> (f64, f64) {
     let (l1, l2, angle) = overlap::principal_axes(win, fit, i, blur_var);
-    let ecc = if l1 > 0.0 { (1.0 - (l2 / l1).max(0.0)).sqrt() } else { 0.0 };
-    (ecc, angle)
+    (overlap::eccentricity(l1, l2), angle)
 }
 
 #[cfg(test)]
