@@ -1,12 +1,15 @@
 //! Per visit of one series: how the measured ink, spread and colour of truth-paired dots compare
 //! with the truth (true scale), to tell measurement bias from tracking error; per pair of
 //! visits, where delta b* goes wrong (the dots' colours or the skins that balance them);
-//! `DOTS=1` lists each paired dot's colour errors with the true shine over it:
+//! `DOTS=1` lists each paired dot's colour errors with the true shine over it, `DRY=1` each pair
+//! without shine:
 //! `cargo run --release -p smpscope-synth --example ink_visits -- SEED [small]`.
 use smpscope::TrackParams;
 use smpscope::colour::delta_e_2000;
+use smpscope::track::change::white_balance;
 use smpscope_synth::evaluate::pair_detections;
 use smpscope_synth::evaluate_series::{random_series, run_series, true_identities};
+use smpscope_synth::skin::Skin;
 
 fn quantiles(mut v: Vec<f64>) -> String {
     if v.is_empty() { return "-".into(); }
@@ -22,6 +25,8 @@ fn main() {
     let spec = if small { random_series(seed, (16.0, 12.0), 800) } else { random_series(seed, (20.0, 15.0), 1200) };
     let (track, analyses, truth) = run_series(&spec, &TrackParams::default());
     println!("seed {seed} {:.0} px/mm skin {} distractors {}", spec.base.px_per_mm, spec.base.skin_type, spec.base.distractors);
+    // Each visit's skin, for the true shine over a dot.
+    let skins: Vec<Skin> = (0..truth.visits.len()).map(|v| Skin::new(&spec.visit_spec(v))).collect();
     for (v, vt) in truth.visits.iter().enumerate() {
         let all: Vec<usize> = (0..vt.truth.dots.len()).collect();
         let (mut ink, mut amp, mut db, mut de, mut sb, mut sl) = (vec![], vec![], vec![], vec![], vec![], vec![]);
@@ -36,7 +41,7 @@ fn main() {
             sl.push(d.skin_lab[0] - t.skin_lab[0]);
         }
         if std::env::var_os("DOTS").is_some() {
-            let skin = smpscope_synth::skin::Skin::new(&spec_visit(&spec, v));
+            let skin = &skins[v];
             for (i, j) in pair_detections(&vt.truth, &analyses[v].dots, &all) {
                 let (t, d) = (&vt.truth.dots[i], &analyses[v].dots[j]);
                 println!("  v{v} shine {:.3} x {:6.1} y {:6.1} db {:+.2} skin db {:+.2} dL {:+.2} true L {:.1} skinL {:.1}", skin.shine(t.x, t.y), t.x, t.y, d.lab[2] - t.lab[2], d.skin_lab[2] - t.skin_lab[2], d.lab[0] - t.lab[0], t.lab[0], t.skin_lab[0]);
@@ -56,7 +61,6 @@ fn main() {
         let mut dbs: Vec<(f64, f64, f64, f64, f64)> = vec![];
         let mut errs: Vec<(f64, f64)> = vec![];
         // Measured delta b* of the pairs with no true shine over the dot at either visit.
-        let (skin_b, skin_t) = (smpscope_synth::skin::Skin::new(&spec_visit(&spec, b)), smpscope_synth::skin::Skin::new(&spec_visit(&spec, t)));
         let mut dry: Vec<f64> = vec![];
         for m in &track.matches {
             let (Some(c), Some(p)) = (m.changes[t].as_ref(), m.dots[b]) else { continue };
@@ -67,17 +71,15 @@ fn main() {
             if let (0, Some(x)) = (k, ident[b][p]) {
                 let (i, j) = (ib[&x], it[&x]);
                 let (xt, xb) = (&truth.visits[t].truth.dots[j], &truth.visits[b].truth.dots[i]);
-                let ideal = smpscope::track::change::white_balance(xt.lab, xt.skin_lab, xb.skin_lab)[2] - xb.lab[2];
                 let (mt, mb) = (&analyses[t].dots[c.dot], &analyses[b].dots[p]);
-                let wb = smpscope::track::change::white_balance;
+                let ideal = white_balance(xt.lab, xt.skin_lab, xb.skin_lab)[2] - xb.lab[2];
                 // Measured dots with true skins; true dots with measured skins.
-                let dots_only = wb(mt.lab, xt.skin_lab, xb.skin_lab)[2] - mb.lab[2];
-                let skins_only = wb(xt.lab, mt.skin_lab, mb.skin_lab)[2] - xb.lab[2];
+                let dots_only = white_balance(mt.lab, xt.skin_lab, xb.skin_lab)[2] - mb.lab[2];
+                let skins_only = white_balance(xt.lab, mt.skin_lab, mb.skin_lab)[2] - xb.lab[2];
                 errs.push((mb.lab[2] - xb.lab[2], mt.lab[2] - xt.lab[2]));
-                if skin_b.shine(xb.x, xb.y) < 0.005 && skin_t.shine(xt.x, xt.y) < 0.005 {
+                if skins[b].shine(xb.x, xb.y) < 0.005 && skins[t].shine(xt.x, xt.y) < 0.005 {
                     dry.push(c.delta_b);
                     if std::env::var_os("DRY").is_some() {
-                        let (mt, mb) = (&analyses[t].dots[c.dot], &analyses[b].dots[p]);
                         println!("    dry pair ({:.0},{:.0}) b* then {:+.2} (true {:.2}) now {:+.2} (true {:.2}) skin b* then {:+.2} now {:+.2} measured db {:+.2} true {:+.2}", xb.x, xb.y, mb.lab[2] - xb.lab[2], xb.lab[2], mt.lab[2] - xt.lab[2], xt.lab[2], mb.skin_lab[2] - xb.skin_lab[2], mt.skin_lab[2] - xt.skin_lab[2], c.delta_b, truth.visits[t].lab_ref[j][2] - truth.visits[b].lab_ref[i][2]);
                     }
                 }
@@ -91,8 +93,4 @@ fn main() {
         println!("  pairs' b* error then {} now {}", quantiles(errs.iter().map(|d| d.0).collect()), quantiles(errs.iter().map(|d| d.1).collect()));
         println!("visit {t} vs {b}: tracker ink {:.3?}; same-dot pairs {} ratio {:.3}; wrong pairs {} ratio {:.3}; non-dot pairs {} ratio {:.3}; all {:.3}", r.ink_retained, acc[0].0, acc[0].2 / acc[0].1, acc[1].0, acc[1].2 / acc[1].1, acc[2].0, acc[2].2 / acc[2].1, all.1 / all.0);
     }
-}
-
-fn spec_visit(spec: &smpscope_synth::series::SeriesSpec, v: usize) -> smpscope_synth::scene::SceneSpec {
-    smpscope_synth::render_series(spec).visits.swap_remove(v).spec
 }

@@ -407,7 +407,6 @@ fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<
         .map(|i| win.od[i] as f32)
         .collect();
     let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
-    let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp));
     let starts: Vec<DotModel> = members
         .iter()
         .map(|c| {
@@ -419,9 +418,20 @@ fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<
         })
         .collect();
     let bounds: Vec<Bounds> = members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
-    let free = if spread.is_some() { Free::AllButSpread } else { Free::All };
-    let fit = fit_group(&win, &starts, offset, inp.noise, &bounds, &blur, free);
+    let fit = fit_shapes(inp, &win, &starts, offset, &bounds, spread);
     (win, fit, bounds)
+}
+
+/// How the photo blurs a dot: over the pixel's area and, when known, by the camera.
+fn photo_blur(inp: &Inputs) -> Blur {
+    Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp))
+}
+
+/// Fits `starts` jointly in `win`, their whole shape free, or all of it but the spread where
+/// the photo's shared `spread` is held.
+fn fit_shapes(inp: &Inputs, win: &Window, starts: &[DotModel], offset: f64, bounds: &[Bounds], spread: Option<f64>) -> fit::GroupFit {
+    let free = if spread.is_some() { Free::AllButSpread } else { Free::All };
+    fit_group(win, starts, offset, inp.noise, bounds, &photo_blur(inp), free)
 }
 
 fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasureParams, spread: Option<f64>) -> Vec<Result<Dot, Reject>> {
@@ -449,7 +459,7 @@ fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasurePa
 /// chroma was subsampled, every channel carries chroma's blur, and so does the model, on
 /// sRGB-encoded values as the JPEG applies it, from the skin's level in that channel).
 fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &[Bounds]) -> Vec<[f64; 3]> {
-    let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp));
+    let blur = photo_blur(inp);
     let (cx, cy) = ((win.x0 + win.width / 2) as f32, (win.y0 + win.height / 2) as f32);
     let skin = inp.background.log_rgb_at(cx, cy).map(|l| 10f64.powf(l as f64));
     let density: Vec<[f32; 3]> = (0..win.od.len())
@@ -572,8 +582,47 @@ fn attached_density(inp: &Inputs, fit: &fit::GroupFit, i: usize, blur_var: f64) 
 /// Eccentricity and long-axis angle from the second moments of dot `i`'s own density (the
 /// data minus the background and the other dots' models) within its apparent extent.
 fn shape_moments(win: &Window, fit: &fit::GroupFit, i: usize, blur_var: f64) -> (f64, f64) {
-    let (l1, l2, angle) = overlap::principal_axes(win, fit, i, blur_var);
-    (overlap::eccentricity(l1, l2), angle)
+    let (l1, l2, angle) = principal_axes(win, fit, i, blur_var);
+    (eccentricity(l1, l2), angle)
+}
+
+/// Eccentricity from the larger and smaller variance: 0 for round, towards 1 for elongated (0
+/// where there is no density).
+fn eccentricity(l1: f64, l2: f64) -> f64 {
+    if l1 > 0.0 { (1.0 - (l2 / l1).max(0.0)).sqrt() } else { 0.0 }
+}
+
+/// Second moments of dot `i`'s density (the other dots of the fit taken off) along its axes:
+/// the larger and smaller variance, px^2, and the long axis's direction, degrees from x
+/// towards y, 0..180.
+fn principal_axes(win: &Window, fit: &fit::GroupFit, i: usize, blur_var: f64) -> (f64, f64, f64) {
+    let seen: Vec<DotModel> = fit.dots.iter().map(|d| apparent(d, blur_var)).collect();
+    let d = &seen[i];
+    let reach = d.radius + 1.5 * d.sigma + 0.5;
+    let (mut m0, mut mxx, mut myy, mut mxy) = (0.0, 0.0, 0.0, 0.0);
+    for (k, od) in win.od.iter().enumerate() {
+        let (x, y) = ((win.x0 + k % win.width) as f64, (win.y0 + k / win.width) as f64);
+        let (dx, dy) = (x - d.x, y - d.y);
+        if dx.hypot(dy) > reach {
+            continue;
+        }
+        let others: f64 = seen.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| o.amplitude * o.shape(x, y, 0.0)).sum();
+        let v = (od - fit.offset - others).max(0.0);
+        m0 += v;
+        mxx += v * dx * dx;
+        myy += v * dy * dy;
+        mxy += v * dx * dy;
+    }
+    if m0 <= 0.0 {
+        return (0.0, 0.0, 0.0);
+    }
+    let (a, b, c) = (mxx / m0, myy / m0, mxy / m0);
+    let disc = ((a - b).powi(2) + 4.0 * c * c).sqrt();
+    let mut angle = 0.5 * (2.0 * c).atan2(a - b).to_degrees();
+    if angle < 0.0 {
+        angle += 180.0;
+    }
+    (0.5 * (a + b + disc), 0.5 * (a + b - disc), angle)
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //! dots along its long axis, and kept as two where the second dot explains the blob better
 //! than its five parameters would by chance (the Bayesian information criterion).
 
-use super::fit::{Blur, Bounds, DotModel, Free, GroupFit, Window, fit_group};
-use super::{Inputs, PIXEL_VARIANCE, apparent, blur_variance, camera_blur_variance};
+use super::fit::{Bounds, DotModel, GroupFit, Window};
+use super::{Inputs, apparent, blur_variance, eccentricity, fit_shapes, principal_axes};
 
 /// Eccentricity of a lone fit above which it is tried as two dots: pairs of layered dots fitted
 /// as one read 0.64-0.80 (10th to 90th percentile over 60 synthetic photos), lone dots 0.35
@@ -38,9 +38,7 @@ pub(super) fn split(inp: &Inputs, win: &Window, one: &GroupFit, bounds: &[Bounds
     let radius = (2.0 * (l2 - apparent(d, blur_var).sigma.powi(2)).max(0.25).sqrt()).min(d.radius);
     let starts = [-1.0, 1.0].map(|k| DotModel { x: d.x + k * half * c, y: d.y + k * half * s, radius, ..*d });
     let two_bounds = vec![Bounds { max_size: bounds[0].max_size, max_shift: half + 2.0 }; 2];
-    let blur = Blur::new(PIXEL_VARIANCE, camera_blur_variance(inp));
-    let free = if spread.is_some() { Free::AllButSpread } else { Free::All };
-    let two = fit_group(win, &starts, one.offset, inp.noise, &two_bounds, &blur, free);
+    let two = fit_shapes(inp, win, &starts, one.offset, &two_bounds, spread);
     // Huber costs are half the chi-square of the inliers, in units of the noise variance.
     let gain = 2.0 * (one.cost - two.cost) / inp.noise.max(1e-4).powi(2);
     let pixels = win.used.iter().filter(|&&u| u).count().max(2) as f64;
@@ -55,45 +53,6 @@ pub(super) fn split(inp: &Inputs, win: &Window, one: &GroupFit, bounds: &[Bounds
         eccentricity(l1, l2) < SPLIT_MAX_ECCENTRICITY
     };
     (round(0) && round(1)).then_some((two, two_bounds))
-}
-
-/// Eccentricity from the larger and smaller variance: 0 for round, towards 1 for elongated (0
-/// where there is no density).
-pub(super) fn eccentricity(l1: f64, l2: f64) -> f64 {
-    if l1 > 0.0 { (1.0 - (l2 / l1).max(0.0)).sqrt() } else { 0.0 }
-}
-
-/// Second moments of dot `i`'s density (the other dots of the fit taken off) along its axes:
-/// the larger and smaller variance, px^2, and the long axis's direction, degrees from x
-/// towards y, 0..180.
-pub(super) fn principal_axes(win: &Window, fit: &GroupFit, i: usize, blur_var: f64) -> (f64, f64, f64) {
-    let seen: Vec<DotModel> = fit.dots.iter().map(|d| apparent(d, blur_var)).collect();
-    let d = &seen[i];
-    let reach = d.radius + 1.5 * d.sigma + 0.5;
-    let (mut m0, mut mxx, mut myy, mut mxy) = (0.0, 0.0, 0.0, 0.0);
-    for (k, od) in win.od.iter().enumerate() {
-        let (x, y) = ((win.x0 + k % win.width) as f64, (win.y0 + k / win.width) as f64);
-        let (dx, dy) = (x - d.x, y - d.y);
-        if dx.hypot(dy) > reach {
-            continue;
-        }
-        let others: f64 = seen.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| o.amplitude * o.shape(x, y, 0.0)).sum();
-        let v = (od - fit.offset - others).max(0.0);
-        m0 += v;
-        mxx += v * dx * dx;
-        myy += v * dy * dy;
-        mxy += v * dx * dy;
-    }
-    if m0 <= 0.0 {
-        return (0.0, 0.0, 0.0);
-    }
-    let (a, b, c) = (mxx / m0, myy / m0, mxy / m0);
-    let disc = ((a - b).powi(2) + 4.0 * c * c).sqrt();
-    let mut angle = 0.5 * (2.0 * c).atan2(a - b).to_degrees();
-    if angle < 0.0 {
-        angle += 180.0;
-    }
-    (0.5 * (a + b + disc), 0.5 * (a + b - disc), angle)
 }
 
 #[cfg(test)]
