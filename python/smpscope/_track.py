@@ -52,7 +52,8 @@ class Track:
     (dots/cm^2), shared/matched/lost/new dots, density_retained and ink_retained (ratios, 1 =
     unchanged: fade), spread_growth_um and diameter_change_um (um), colour_shift_de
     (CIEDE2000 after white balance on the skin) and delta_b (negative = bluer; both NaN where
-    a JPEG's dots are too small to keep their colour, with a warning), and the
+    a JPEG's dots are too small to keep their colour, with a warning) with its 95 % interval
+    delta_b_low..delta_b_high (where it holds 0, the photos do not tell bluer from yellower), and the
     registration onto the first visit (``registration_*``: rotation_deg, scale, residual_px,
     residual_um, matched_dots, shared_dots, transform_a/b/tx/ty; NaN for the first visit).
 
@@ -125,6 +126,9 @@ class Track:
         cols: Dict[str, np.ndarray] = {"visit": np.arange(len(reports))}
         for f in _VISIT_FIELDS:
             cols[f] = _column(f, [r[f] for r in reports])
+        intervals = [r.get("delta_b_interval") or [None, None] for r in reports]
+        cols["delta_b_low"] = _floats(i[0] for i in intervals)
+        cols["delta_b_high"] = _floats(i[1] for i in intervals)
         regs = [r.get("registration") or {} for r in reports]
         for f in _REGISTRATION_FIELDS:
             cols[f"registration_{f}"] = _floats(g.get(f) for g in regs)

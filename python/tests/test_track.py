@@ -26,7 +26,7 @@ def test_visits_in_date_order_with_exif_dates(patient, patient_truth):
     assert np.isnan(v.loc[0, "registration_scale"])
     for col in ("source", "baseline", "touch_up", "dot_count", "density_per_cm2", "shared_dots", "matched", "lost", "new",
                 "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b",
-                "registration_rotation_deg", "registration_scale", "registration_residual_px", "registration_residual_um",
+                "delta_b_low", "delta_b_high", "registration_rotation_deg", "registration_scale", "registration_residual_px", "registration_residual_um",
                 "registration_matched_dots", "registration_shared_dots", "registration_transform_a", "registration_transform_tx"):
         assert col in v.columns, col
 
@@ -45,6 +45,9 @@ def test_fade_touch_up_and_registration_match_the_truth(patient, patient_truth):
     # Ink fades between touch-ups.
     fading = [i for i, t in enumerate(truth_visits) if i > 0 and not t["touch_up"]]
     assert all(v.loc[i, "ink_retained"] < 1.0 for i in fading)
+    # The demo patient blues at every visit, by more than its 95 % interval's half-width.
+    later = v.iloc[1:]
+    assert (later["delta_b_low"] < later["delta_b"]).all() and (later["delta_b_high"] < 0).all()
     trend = patient.trend
     assert trend["model"] == "exponential"
     assert trend["half_life_months"] == pytest.approx(patient_truth["half_life_months"], rel=0.3)

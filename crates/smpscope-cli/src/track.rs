@@ -98,7 +98,8 @@ fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
     let mut w = csv::Writer::from_path(path).map_err(io)?;
     w.write_record([
         "visit", "source", "date", "months", "baseline", "touch_up", "dot_count", "density_per_cm2", "shared_dots", "matched", "lost", "new",
-        "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b", "rotation_deg", "scale",
+        "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b", "delta_b_low", "delta_b_high", "rotation_deg",
+        "scale",
         "residual_um",
     ])
     .map_err(io)?;
@@ -124,6 +125,8 @@ fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
             num(v.diameter_change_um),
             num(v.colour_shift_de),
             num(v.delta_b),
+            num(v.delta_b_interval.map(|i| i[0])),
+            num(v.delta_b_interval.map(|i| i[1])),
             num(r.map(|r| r.rotation_deg)),
             num(r.map(|r| r.scale)),
             num(r.and_then(|r| r.residual_um)),

@@ -22,7 +22,18 @@ fn main() {
     let seed: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
     // `small` as a second argument: the frames of tests/tracking.rs.
     let small = std::env::args().nth(2).is_some_and(|a| a == "small");
-    let spec = if small { random_series(seed, (16.0, 12.0), 800) } else { random_series(seed, (20.0, 15.0), 1200) };
+    let mut spec = if small { random_series(seed, (16.0, 12.0), 800) } else { random_series(seed, (20.0, 15.0), 1200) };
+    // Knobs to tell the sources of colour error apart: Q=quality for every visit, NOISE=0, CLEAN=1
+    // (no distractors).
+    if let Some(q) = std::env::var("Q").ok().and_then(|q| q.parse().ok()) {
+        spec.shots.iter_mut().for_each(|s| s.jpeg_quality = q);
+    }
+    if std::env::var("NOISE").is_ok_and(|v| v == "0") {
+        (spec.base.noise_gain, spec.base.read_noise) = (0.0, 0.0);
+    }
+    if std::env::var("CLEAN").is_ok_and(|v| v == "1") {
+        spec.base.distractors = false;
+    }
     let (track, analyses, truth) = run_series(&spec, &TrackParams::default());
     println!("seed {seed} {:.0} px/mm skin {} distractors {}", spec.base.px_per_mm, spec.base.skin_type, spec.base.distractors);
     // Each visit's skin, for the true shine over a dot.

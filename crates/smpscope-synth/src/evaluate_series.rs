@@ -39,6 +39,12 @@ pub struct SeriesScore {
     /// Whether the sign of delta b* was right, where it was reported and the true shift is at
     /// least 0.5.
     pub delta_b_sign_ok: Vec<bool>,
+    /// Per visit with colour: whether the true delta b* lies in the reported 95 % interval;
+    /// whether that interval leaves out 0 (the tracker tells the sign); and where it does,
+    /// whether that sign is the true one.
+    pub delta_b_covered: Vec<bool>,
+    pub delta_b_claimed: Vec<bool>,
+    pub delta_b_claim_ok: Vec<bool>,
     /// Per later visit: whether its colour figures were reported (they are withheld where the
     /// dots are too small in px for a JPEG's colour).
     pub colour_reported: Vec<bool>,
@@ -171,6 +177,14 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
             if let Some(e) = r.delta_b.filter(|_| db.abs() >= 0.5) {
                 s.delta_b_sign_ok.push(e.signum() == db.signum());
             }
+            if let (Some(e), Some([lo, hi])) = (r.delta_b, r.delta_b_interval) {
+                s.delta_b_covered.push(lo <= db && db <= hi);
+                let claimed = lo > 0.0 || hi < 0.0;
+                s.delta_b_claimed.push(claimed);
+                if claimed {
+                    s.delta_b_claim_ok.push(e.signum() == db.signum());
+                }
+            }
         }
     }
     // The half-life is judged where the truth allows a fit: at least two visits after a
@@ -220,6 +234,11 @@ pub struct SeriesFigures {
     pub colour_err_de: f64,
     pub delta_b_err: f64,
     pub delta_b_sign_ok: f64,
+    /// Share of visits with colour whose 95 % interval of delta b* holds the truth; that tell
+    /// a sign; and of those, with the true sign.
+    pub delta_b_covered: f64,
+    pub delta_b_claimed: f64,
+    pub delta_b_claim_ok: f64,
     /// Share of later visits whose colour figures were reported.
     pub colour_reported: f64,
     /// Median |estimated / true - 1| of the half-life, and the share within 15 %.
@@ -240,6 +259,7 @@ impl SeriesFigures {
         let pooled = |f: fn(&SeriesScore) -> &Vec<f64>| mean(scores.iter().flat_map(|s| f(s).iter()));
         let (p, r) = (sum(|s| s.pairs_correct) / sum(|s| s.pairs_declared).max(1.0), sum(|s| s.pairs_correct) / sum(|s| s.pairs_true).max(1.0));
         let share = |v: Vec<bool>| if v.is_empty() { f64::NAN } else { v.iter().filter(|&&b| b).count() as f64 / v.len() as f64 };
+        let flat = |f: fn(&SeriesScore) -> &Vec<bool>| share(scores.iter().flat_map(|s| f(s).iter().copied()).collect());
         let signs: Vec<bool> = scores.iter().flat_map(|s| s.delta_b_sign_ok.iter().copied()).collect();
         let reported: Vec<bool> = scores.iter().flat_map(|s| s.colour_reported.iter().copied()).collect();
         let hl: Vec<f64> = scores.iter().filter_map(|s| s.half_life_err).collect();
@@ -256,6 +276,9 @@ impl SeriesFigures {
             colour_err_de: pooled(|s| &s.colour_err_de),
             delta_b_err: pooled(|s| &s.delta_b_err),
             delta_b_sign_ok: share(signs),
+            delta_b_covered: flat(|s| &s.delta_b_covered),
+            delta_b_claimed: flat(|s| &s.delta_b_claimed),
+            delta_b_claim_ok: flat(|s| &s.delta_b_claim_ok),
             colour_reported: share(reported),
             half_life_err: median(hl.clone()),
             half_life_within_15: share(hl.iter().map(|&e| e <= 0.15).collect()),
@@ -273,14 +296,15 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
         }
     }
     let mut out = format!(
-        "{:<13} {:<9} {:>6} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
-        "condition", "band", "series", "ref", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "colour", "dE", "db", "db_sgn", "hl_err", "hl15", "touch"
+        "{:<13} {:<9} {:>6} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
+        "condition", "band", "series", "ref", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "colour", "dE", "db", "db_sgn", "db_cov", "claims", "clm_ok", "hl_err", "hl15", "touch"
     );
     let line = |c: &str, b: &str, f: &SeriesFigures| {
         format!(
-            "{:<13} {:<9} {:>6} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
+            "{:<13} {:<9} {:>6} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>5.0}% {:>5.0}% {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
             c, b, f.series, f.refused, f.registration_um, f.match_precision, f.match_recall, f.match_f1, f.density_err_pts, f.ink_err_pts,
-            f.spread_err_um, 100.0 * f.colour_reported, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.half_life_err, 100.0 * f.half_life_within_15, 100.0 * f.touch_up_right
+            f.spread_err_um, 100.0 * f.colour_reported, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.delta_b_covered,
+            100.0 * f.delta_b_claimed, 100.0 * f.delta_b_claim_ok, 100.0 * f.half_life_err, 100.0 * f.half_life_within_15, 100.0 * f.touch_up_right
         )
     };
     out.push_str(&line("overall", "", &SeriesFigures::of(&scores.iter().collect::<Vec<_>>())));

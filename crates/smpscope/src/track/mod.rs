@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::error::{Error, Result};
-use change::{DotChange, View, colour_then_now, compare, ink_retained};
+use change::{DotChange, View, colour_then_now, compare, ink_retained, light_onto};
 use identity::Catalogue;
 use register::{Similarity, register};
 pub use trend::Trend;
@@ -137,12 +137,15 @@ pub struct VisitReport {
     /// Median change of the deposit diameter of matched dots, um.
     pub diameter_change_um: Option<f64>,
     /// CIEDE2000 between the median colour of the matched dots at the baseline and that changed
-    /// by their median change (white-balanced on the skin; [`change::colour_then_now`]).
+    /// by their common change (white-balanced on the skin; [`change::colour_then_now`]).
     pub colour_shift_de: Option<f64>,
     /// b* now minus at the baseline, of the same colours: negative = bluer. Both colour figures
     /// are None where either photo is a JPEG whose dots are too small to keep their colour
     /// ([`MIN_COLOUR_DIAMETER_PX`]; a warning says so).
     pub delta_b: Option<f64>,
+    /// 95 % interval of delta_b from the scatter of the dots' changes: where it holds 0, the
+    /// photos do not tell bluer from yellower.
+    pub delta_b_interval: Option<[f64; 2]>,
 }
 
 /// One dot followed across visits.
@@ -312,7 +315,11 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     // Per photo, what it would need for its dots' colour where its dots fall short of that.
     let colour_short: Vec<Option<(f64, String)>> = analyses.iter().zip(&real_size).map(|(a, d)| colour_needs(a).filter(|(px, _)| d < px)).collect();
     let um_per_px = first.scale.px_per_mm.map(|s| 1000.0 / s);
-    let views: Vec<View> = analyses.iter().zip(&to_first).map(|(a, t)| View { dots: &a.dots, scale: t.scale() }).collect();
+    // Each visit's light onto the first's, from the skin around the dots both show.
+    let light: Vec<[f64; 3]> = (0..analyses.len())
+        .map(|v| light_onto(&ids.iter().filter_map(|id| Some((analyses[0].dots[id.dots[0]?].skin_lab, analyses[v].dots[id.dots[v]?].skin_lab))).collect::<Vec<_>>()))
+        .collect();
+    let views: Vec<View> = analyses.iter().zip(&to_first).zip(light).map(|((a, t), light)| View { dots: &a.dots, scale: t.scale(), light }).collect();
     let months: Vec<f64> = dates.iter().map(|d| (*d - dates[0]).num_days() as f64 / trend::MONTH_DAYS).collect();
 
     let shared = |b: usize, t: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
@@ -349,7 +356,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             }
         }
         let ink = ink_retained(&pairs.iter().map(|(p, c)| (views[b].ink(*p), c.ink_retained * views[b].ink(*p))).collect::<Vec<_>>(), touch_up);
-        let colour = colour_then_now(&pairs.iter().map(|(p, c)| (views[b].dots[*p].lab, c.lab_balanced)).collect::<Vec<_>>())
+        let colour = colour_then_now(&pairs.iter().map(|(p, c)| (views[b].in_first_light(views[b].dots[*p].lab), c.lab_balanced)).collect::<Vec<_>>())
             .filter(|_| colour_short[b].is_none() && colour_short[t].is_none());
         let registration = registrations[t].map(|r| RegistrationReport {
             transform: r.transform,
@@ -380,8 +387,9 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             ink_retained: ink,
             spread_growth_um: median(pairs.iter().filter_map(|(_, c)| c.spread_growth_um).collect()),
             diameter_change_um: median(pairs.iter().filter_map(|(_, c)| c.diameter_change_um).collect()),
-            colour_shift_de: colour.map(|(x, y)| crate::colour::delta_e_2000(x, y)),
-            delta_b: colour.map(|(x, y)| y[2] - x[2]),
+            colour_shift_de: colour.as_ref().map(|c| crate::colour::delta_e_2000(c.then, c.now)),
+            delta_b: colour.as_ref().map(|c| c.now[2] - c.then[2]),
+            delta_b_interval: colour.as_ref().map(|c| c.b_interval),
         });
         if touch_up {
             baseline = t;
@@ -457,7 +465,7 @@ mod tests {
         let ids: Vec<identity::Identity> = (0..48)
             .map(|i| identity::Identity { position: [0.0; 2], first_visit: (i >= 40) as usize, dots: vec![(i < 40).then_some(i), Some(i)] })
             .collect();
-        let run = |now: &[Dot]| step(ids.iter(), |_| true, &[View { dots: &then, scale: 1.0 }, View { dots: now, scale: 1.0 }], 1, &p);
+        let run = |now: &[Dot]| step(ids.iter(), |_| true, &[View { dots: &then, scale: 1.0, light: [1.0; 3] }, View { dots: now, scale: 1.0, light: [1.0; 3] }], 1, &p);
         let (ink, more) = run(&now);
         assert!((ink - 0.8).abs() < 1e-9 && !more, "{ink} {more}");
         // Round dots as dark: a touch-up's new dots.
