@@ -45,9 +45,10 @@ def test_fade_touch_up_and_registration_match_the_truth(patient, patient_truth):
     # Ink fades between touch-ups.
     fading = [i for i, t in enumerate(truth_visits) if i > 0 and not t["touch_up"]]
     assert all(v.loc[i, "ink_retained"] < 1.0 for i in fading)
-    # The demo patient blues at every visit, by more than its 95 % interval's half-width.
-    later = v.iloc[1:]
-    assert (later["delta_b_low"] < later["delta_b"]).all() and (later["delta_b_high"] < 0).all()
+    # The demo patient blues by about 2 b* (1.70 and 2.10 by its truth) until the touch-up's
+    # fresh ink; the 95 % intervals hold the truth and tell the blueing for certain.
+    assert (v["delta_b_low"] < v["delta_b"]).iloc[1:].all() and (v["delta_b"] < v["delta_b_high"]).iloc[1:].all()
+    assert (v.loc[fading, "delta_b_high"] < 0).all()
     trend = patient.trend
     assert trend["model"] == "exponential"
     assert trend["half_life_months"] == pytest.approx(patient_truth["half_life_months"], rel=0.3)
