@@ -98,9 +98,8 @@ fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
     let mut w = csv::Writer::from_path(path).map_err(io)?;
     w.write_record([
         "visit", "source", "date", "months", "baseline", "touch_up", "dot_count", "density_per_cm2", "shared_dots", "matched", "lost", "new",
-        "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b", "delta_b_low", "delta_b_high", "rotation_deg",
-        "scale",
-        "residual_um",
+        "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b", "delta_b_low", "delta_b_high",
+        "rotation_deg", "scale", "residual_um",
     ])
     .map_err(io)?;
     let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();

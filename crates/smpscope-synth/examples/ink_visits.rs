@@ -2,7 +2,8 @@
 //! with the truth (true scale), to tell measurement bias from tracking error; per pair of
 //! visits, where delta b* goes wrong (the dots' colours or the skins that balance them);
 //! `DOTS=1` lists each paired dot's colour errors with the true shine over it, `DRY=1` each pair
-//! without shine:
+//! without shine; `Q=QUALITY` (every visit's JPEG), `NOISE=0` and `CLEAN=1` (no distractors)
+//! take one source of error away:
 //! `cargo run --release -p smpscope-synth --example ink_visits -- SEED [small]`.
 use smpscope::TrackParams;
 use smpscope::colour::delta_e_2000;

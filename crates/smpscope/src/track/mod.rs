@@ -143,8 +143,9 @@ pub struct VisitReport {
     /// are None where either photo is a JPEG whose dots are too small to keep their colour
     /// ([`MIN_COLOUR_DIAMETER_PX`]; a warning says so).
     pub delta_b: Option<f64>,
-    /// 95 % interval of delta_b from the scatter of the dots' changes: where it holds 0, the
-    /// photos do not tell bluer from yellower.
+    /// 95 % interval of delta_b, from the scatter of the dots' changes and the measurement's
+    /// systematic error ([`change::colour_then_now`]): where it holds 0, the photos do not tell
+    /// bluer from yellower.
     pub delta_b_interval: Option<[f64; 2]>,
 }
 
