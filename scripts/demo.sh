@@ -27,11 +27,12 @@ python3 - out/patient.track.json <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 fmt = lambda v, f: "-" if v is None else format(v, f)
-print("\ndemo patient: visit, date, baseline, touch-up, ink retained, density retained, spread growth um, dE, delta b*")
+print("\ndemo patient: visit, date, baseline, touch-up, ink retained, density retained, spread growth um, dE, delta b* (95 %)")
 for i, v in enumerate(d["visits"]):
     print(f"  {i + 1} {v['date']} base {v['baseline'] + 1} {'touch-up' if v['touch_up'] else '        '} "
           f"ink {fmt(v['ink_retained'], '.3f')} density {fmt(v['density_retained'], '.3f')} "
-          f"spread {fmt(v['spread_growth_um'], '+.1f')} dE {fmt(v['colour_shift_de'], '.2f')} db {fmt(v['delta_b'], '+.2f')}")
+          f"spread {fmt(v['spread_growth_um'], '+.1f')} dE {fmt(v['colour_shift_de'], '.2f')} db {fmt(v['delta_b'], '+.2f')}"
+          + ("" if i == 0 or v["delta_b_interval"] is None else " ({:+.2f}..{:+.2f})".format(*v["delta_b_interval"])))
 t = d["trend"]
 if t["half_life_months"] is not None:
     lo, hi = t["half_life_interval_months"]
