@@ -148,9 +148,9 @@ pub struct ColourChange {
 
 /// Error of a visit's delta b* common to all its dots, b*: white balance on a skin that is not
 /// quite the one under the dots, and a JPEG's quantised chroma. With the sampling error alone,
-/// the 95 % interval held the truth at 51 % of the visits of `track-accuracy` (seeds 2000 and
-/// 3000). With this and [`B_SYSTEMATIC_SHARE`], chosen on those: 95 and 95 %, and 96 % on fresh
-/// seeds 4000.
+/// the 95 % interval held the truth at 70 and 57 % of the visits of `track-accuracy` (seeds 2000
+/// and 3000). With this and [`B_SYSTEMATIC_SHARE`], chosen on those: 95 and 95 %, and 96 % on
+/// fresh seeds 4000.
 pub const B_SYSTEMATIC: f64 = 0.4;
 /// The part of that error that grows with the shift, as a share of it: JPEG quantisation
 /// flattens the chroma of small dots, more so at low quality, so a strong shift seen through
