@@ -260,8 +260,6 @@ impl SeriesFigures {
         let (p, r) = (sum(|s| s.pairs_correct) / sum(|s| s.pairs_declared).max(1.0), sum(|s| s.pairs_correct) / sum(|s| s.pairs_true).max(1.0));
         let share = |v: Vec<bool>| if v.is_empty() { f64::NAN } else { v.iter().filter(|&&b| b).count() as f64 / v.len() as f64 };
         let flat = |f: fn(&SeriesScore) -> &Vec<bool>| share(scores.iter().flat_map(|s| f(s).iter().copied()).collect());
-        let signs: Vec<bool> = scores.iter().flat_map(|s| s.delta_b_sign_ok.iter().copied()).collect();
-        let reported: Vec<bool> = scores.iter().flat_map(|s| s.colour_reported.iter().copied()).collect();
         let hl: Vec<f64> = scores.iter().filter_map(|s| s.half_life_err).collect();
         SeriesFigures {
             series: scores.len(),
@@ -275,11 +273,11 @@ impl SeriesFigures {
             spread_err_um: pooled(|s| &s.spread_err_um),
             colour_err_de: pooled(|s| &s.colour_err_de),
             delta_b_err: pooled(|s| &s.delta_b_err),
-            delta_b_sign_ok: share(signs),
+            delta_b_sign_ok: flat(|s| &s.delta_b_sign_ok),
             delta_b_covered: flat(|s| &s.delta_b_covered),
             delta_b_claimed: flat(|s| &s.delta_b_claimed),
             delta_b_claim_ok: flat(|s| &s.delta_b_claim_ok),
-            colour_reported: share(reported),
+            colour_reported: flat(|s| &s.colour_reported),
             half_life_err: median(hl.clone()),
             half_life_within_15: share(hl.iter().map(|&e| e <= 0.15).collect()),
             touch_up_right: sum(|s| s.touch_up_right) / sum(|s| s.touch_up_visits).max(1.0),

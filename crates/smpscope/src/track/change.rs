@@ -165,7 +165,7 @@ pub fn colour_then_now(pairs: &[([f64; 3], [f64; 3])]) -> Option<ColourChange> {
     // Standard error of a median of normal scatter: 1.2533 sigma / sqrt(n).
     let sampling = 1.2533 * 1.4826 * crate::plane::quantile(&mut dev, 0.5) / (pairs.len() as f64).sqrt();
     let systematic = B_SYSTEMATIC.hypot(B_SYSTEMATIC_SHARE * db);
-    let half = crate::track::trend::t95(pairs.len().saturating_sub(1)).min(12.706) * sampling.hypot(systematic);
+    let half = crate::track::trend::t95(pairs.len().saturating_sub(1).max(1)) * sampling.hypot(systematic);
     Some(ColourChange { then, now: std::array::from_fn(|c| then[c] + change[c]), b_interval: [db - half, db + half] })
 }
 
