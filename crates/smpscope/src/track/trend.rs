@@ -3,12 +3,16 @@
 //! Model: exponential fade, ink_retained(t) = 2^(-t / half_life), t in months since the
 //! baseline (the first visit, or the last touch-up). Pigment cleared by the skin's macrophages
 //! at a rate proportional to what is left gives exactly this; it has one parameter, so it can be
-//! fitted from as few as two later visits, and it passes through 1 at the baseline by
-//! construction. Every segment between touch-ups shares the patient's fade rate, so all
-//! segments are fitted together: log2 ink_retained = -t / half_life, least squares through the
-//! origin. The interval combines the scatter about the fit with a floor of the measurement's own
-//! error (3 points of ink_retained), so that two visits that happen to agree still get an
-//! honest interval.
+//! fitted from as few as two later visits. Every segment between touch-ups shares the patient's
+//! fade rate, so all segments are fitted together: log2 ink_retained = level - t / half_life,
+//! least squares with one level per segment, its baseline counted as a visit reading 1. The
+//! baseline's ink is measured like any visit's and divides every later one: a fit forced
+//! through 1 there would take the baseline's error for fade (a first photo read 24 % low under
+//! a highlight doubled a half-life), where a free level weighs it as one visit among the rest.
+//! The touch-up threshold is relative to the baseline's true ink, which the level estimates, so
+//! the forecast depends on the rate alone. The interval combines the scatter about the fit with
+//! a floor of the measurement's own error (3 points of ink_retained), so that visits that
+//! happen to agree still get an honest interval.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -65,9 +69,10 @@ fn add_months(d: NaiveDate, months: f64) -> Option<NaiveDate> {
     d.checked_add_signed(chrono::TimeDelta::days((months * MONTH_DAYS).round() as i64))
 }
 
-/// Fits the fade from `points` (months since their baseline, ink_retained) and forecasts from
-/// `baseline` (its date and index) when ink_retained crosses `threshold`.
-pub fn fit(points: &[(f64, f64)], baseline: (NaiveDate, usize), threshold: f64) -> Trend {
+/// Fits the fade from `points` (baseline visit, months since it, ink_retained; each baseline
+/// itself as (b, 0, 1)) and forecasts from `baseline` (its date and index) when ink_retained
+/// crosses `threshold`.
+pub fn fit(points: &[(usize, f64, f64)], baseline: (NaiveDate, usize), threshold: f64) -> Trend {
     let mut trend = Trend {
         model: "exponential".into(),
         threshold,
@@ -80,21 +85,33 @@ pub fn fit(points: &[(f64, f64)], baseline: (NaiveDate, usize), threshold: f64) 
         touch_up_due_interval: [None, None],
         note: None,
     };
-    let used: Vec<(f64, f64)> = points.iter().copied().filter(|&(t, r)| t > 0.0 && r > 0.0 && r.is_finite()).collect();
-    trend.fitted_visits = used.len();
-    if used.len() < 2 {
-        trend.note = Some(format!(
-            "too few visits to forecast: {} after a baseline, at least 2 needed (3 visits without a touch-up)",
-            used.len()
-        ));
+    // Segments with a baseline and at least one later visit: (months, log2 ink_retained) each.
+    let mut segments: std::collections::BTreeMap<usize, Vec<(f64, f64)>> = std::collections::BTreeMap::new();
+    for &(b, t, r) in points.iter().filter(|&&(_, t, r)| t >= 0.0 && t.is_finite() && r > 0.0 && r.is_finite()) {
+        segments.entry(b).or_default().push((t, r.log2()));
+    }
+    segments.retain(|_, s| s.iter().any(|p| p.0 == 0.0) && s.iter().any(|p| p.0 > 0.0));
+    let later = segments.values().flatten().filter(|p| p.0 > 0.0).count();
+    trend.fitted_visits = later;
+    if later < 2 {
+        trend.note = Some(format!("too few visits to forecast: {later} after a baseline, at least 2 needed (3 visits without a touch-up)"));
         return trend;
     }
-    // rate = fade in log2 units per month: log2 r = -rate t.
-    let stt: f64 = used.iter().map(|p| p.0 * p.0).sum();
-    let rate = -used.iter().map(|p| p.0 * p.1.log2()).sum::<f64>() / stt;
-    let scatter = used.iter().map(|p| (p.1.log2() + rate * p.0).powi(2)).sum::<f64>() / (used.len() - 1) as f64;
+    // rate = fade in log2 units per month: log2 r = level - rate t, within each segment.
+    let centred: Vec<(f64, f64)> = segments
+        .values()
+        .flat_map(|s| {
+            let n = s.len() as f64;
+            let (mt, my) = (s.iter().map(|p| p.0).sum::<f64>() / n, s.iter().map(|p| p.1).sum::<f64>() / n);
+            s.iter().map(move |p| (p.0 - mt, p.1 - my))
+        })
+        .collect();
+    let stt: f64 = centred.iter().map(|p| p.0 * p.0).sum();
+    let rate = -centred.iter().map(|p| p.0 * p.1).sum::<f64>() / stt;
+    let df = centred.len() - segments.len() - 1;
+    let scatter = centred.iter().map(|p| (p.1 + rate * p.0).powi(2)).sum::<f64>() / df as f64;
     let floor = (MEASUREMENT_ERROR / std::f64::consts::LN_2).powi(2);
-    let q = if scatter > floor { t95(used.len() - 1) } else { 1.96 };
+    let q = if scatter > floor { t95(df) } else { 1.96 };
     let se = (scatter.max(floor) / stt).sqrt();
     let (fast, slow) = (rate + q * se, rate - q * se);
     trend.fade_per_year = Some(1.0 - (-rate * 12.0).exp2());
@@ -118,7 +135,7 @@ mod tests {
     #[test]
     fn recovers_a_half_life_and_forecasts_its_crossing() {
         let h: f64 = 30.0;
-        let points: Vec<(f64, f64)> = [6.0, 14.0, 25.0].iter().map(|&t| (t, (-t / h).exp2())).collect();
+        let points: Vec<(usize, f64, f64)> = [0.0, 6.0, 14.0, 25.0].iter().map(|&t| (0, t, (-t / h).exp2())).collect();
         let d0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         let t = fit(&points, (d0, 0), 0.5);
         assert!((t.half_life_months.unwrap() - h).abs() < 1e-9);
@@ -132,9 +149,13 @@ mod tests {
     #[test]
     fn too_few_visits_or_no_fade_give_no_forecast() {
         let d0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-        let one = fit(&[(12.0, 0.8)], (d0, 0), 0.5);
+        let one = fit(&[(0, 0.0, 1.0), (0, 12.0, 0.8)], (d0, 0), 0.5);
         assert!(one.touch_up_due.is_none() && one.note.unwrap().contains("too few"));
-        let flat = fit(&[(6.0, 1.01), (12.0, 1.0)], (d0, 0), 0.5);
+        // A touch-up at visit 2: one later visit in each segment, which together give a rate.
+        let split = fit(&[(0, 0.0, 1.0), (0, 12.0, 0.8), (2, 0.0, 1.0), (2, 10.0, 0.85)], (d0, 2), 0.5);
+        assert_eq!(split.fitted_visits, 2);
+        assert!(split.half_life_months.is_some());
+        let flat = fit(&[(0, 0.0, 1.0), (0, 6.0, 1.01), (0, 12.0, 1.0)], (d0, 0), 0.5);
         assert!(flat.half_life_months.is_none() && flat.touch_up_due.is_none());
     }
 }
