@@ -271,10 +271,10 @@ impl Step {
 
 /// Which visits are touch-ups, from each visit's step from the one before and the visits'
 /// months (see [`Step::touch_up_evidence`]). The fade expected over a step comes from the steps
-/// that are plainly not touch-ups (neither their fresh dots nor their ink rise count alone): the median of their
-/// log2 ink lost per month, which a touch-up among them does not drag. Re-inking after a year of
-/// fade may only bring the ink back to where it was, which is no rise at all but far above the
-/// fade.
+/// that are plainly not touch-ups (neither their fresh dots nor their ink rise would count
+/// alone): the median of their log2 ink lost per month, which a touch-up among them does not
+/// drag. Re-inking after a year of fade may only bring the ink back to where it was, which is no
+/// rise at all but far above the fade.
 fn touch_ups(steps: &[Step], months: &[f64], params: &TrackParams) -> Vec<bool> {
     let interval = |t: usize| months[t] - months[t - 1];
     let plain = |s: &Step| s.fresh < params.touch_up_new_dots && s.ink > 0.0 && s.ink < params.touch_up_ink_rise;
@@ -449,7 +449,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let points: Vec<(usize, f64, f64)> = reports
         .iter()
         .enumerate()
-        .filter_map(|(t, r)| if t == 0 || r.touch_up { Some((t, 0.0, 1.0)) } else { Some((r.baseline, r.months - months[r.baseline], r.ink_retained?)) })
+        .filter_map(|(t, r)| if t == 0 || r.touch_up { Some((t, 0.0, 1.0)) } else { r.ink_retained.map(|ink| (r.baseline, r.months - months[r.baseline], ink)) })
         .collect();
     let trend = trend::fit(&points, (dates[baseline], baseline), params.touch_up_threshold);
     let matches = ids
