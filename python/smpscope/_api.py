@@ -236,7 +236,9 @@ def track(
 
     Returns a ``Track`` (``visits``, ``dots``, ``trend``, ``to_json()``, ``plot_fade()``).
     Raises PhotoError, ParameterError, ScaleError, DateError (a visit without a date) and
-    RegistrationError (a visit that does not show the same area).
+    RegistrationError (no later visit can be registered onto the first: another scalp area,
+    or too few dots). A later visit that alone cannot be registered is left out of the
+    track (``Track.left_out``, with a warning) and the others are tracked.
     """
     if isinstance(visits, (str, os.PathLike, np.ndarray, Analysis)):
         raise _bad("track takes a list of visits (photos or analyses)")
@@ -269,10 +271,10 @@ def track(
     given = [v._photo if isinstance(v, Analysis) else _photo(v) for v in visits]
     analyses = [Analysis(json.loads(d), p) for d, p in zip(docs, given)]
     t = json.loads(doc)
-    return Track(t, _in_date_order(analyses, date_args, t["visits"]))
+    return Track(t, _in_date_order(analyses, date_args, t["visits"], t.get("left_out", [])))
 
 
-def _in_date_order(analyses: List[Analysis], dates: Optional[List[Optional[str]]], reports: List[Dict[str, Any]]) -> Optional[List[Analysis]]:
+def _in_date_order(analyses: List[Analysis], dates: Optional[List[Optional[str]]], reports: List[Dict[str, Any]], left_out: List[Dict[str, Any]]) -> Optional[List[Analysis]]:
     """The analyses in the order of the track's visits: by date (given, else EXIF), stably,
     as the core orders them."""
     try:
@@ -284,6 +286,9 @@ def _in_date_order(analyses: List[Analysis], dates: Optional[List[Optional[str]]
     except (TypeError, ValueError):
         return None
     ordered = [analyses[i] for i in order]
+    # Visits that could not be registered are left out of the track's visits.
+    for source in (x["source"] for x in left_out):
+        ordered.pop(next(i for i, a in enumerate(ordered) if a.source == source))
     if [a.source for a in ordered] != [r["source"] for r in reports]:
         return None
     return ordered

@@ -115,6 +115,12 @@ class Track:
         return list(self._doc["warnings"])
 
     @property
+    def left_out(self) -> List[Dict[str, Any]]:
+        """Visits that could not be registered onto the first (source, date, reason); they
+        are not in ``visits``."""
+        return list(self._doc.get("left_out", []))
+
+    @property
     def params(self) -> Dict[str, Any]:
         """The tracking parameters used (touch_up_threshold, touch_up_new_dots, touch_up_ink_rise)."""
         return self._doc["params"]

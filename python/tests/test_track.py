@@ -146,3 +146,17 @@ def test_tables_without_pandas(patient, monkeypatch):
     v = patient.visits
     assert isinstance(v, dict) and v["date"].dtype == np.dtype("datetime64[D]")
     assert v["ink_retained"].dtype == float and isinstance(patient.dots, dict)
+
+
+def test_a_visit_of_another_area_is_left_out(patient_visits, demo_photos):
+    # The demo photos show another scalp: among the patient's visits, one is left out with a
+    # warning, and the others are tracked as without it.
+    visits = patient_visits[:3] + [demo_photos[0]]
+    dates = ["2021-01-10", "2021-09-10", "2022-06-10", "2022-09-10"]
+    t = smpscope.track(visits, dates=dates, profiles=PROFILES)
+    assert [x["source"] for x in t.left_out] == [str(demo_photos[0])]
+    assert "different scalp areas" in t.left_out[0]["reason"] and t.left_out[0]["date"] == "2022-09-10"
+    assert any(w.startswith(str(demo_photos[0])) and "left out" in w for w in t.warnings)
+    assert len(t.visits) == 3 and [a.source for a in t.analyses] == list(t.visits["source"])
+    without = smpscope.track(patient_visits[:3], dates=dates[:3], profiles=PROFILES)
+    assert np.allclose(t.visits["ink_retained"], without.visits["ink_retained"])

@@ -79,6 +79,10 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
             None => return Err(e),
         },
     };
+    // A visit left out changes what the figures cover: say so where it is seen at once.
+    for l in &track.left_out {
+        eprintln!("smpscope: {}; this visit is left out", l.reason);
+    }
     write_text(&a.out, &track.to_json())?;
     if let Some(p) = &a.csv {
         write_csv(&track, p)?;

@@ -124,6 +124,25 @@ fn track_follows_the_demo_patient_and_writes_csv() {
 }
 
 #[test]
+fn track_leaves_out_a_visit_of_another_scalp_area() {
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("track.json");
+    let (v1, v2, other) = (fixture("patient/visit-1.jpg"), fixture("patient/visit-2.jpg"), fixture("photos/demo-1.jpg"));
+    let o = smpscope(&[
+        "track", v1.to_str().unwrap(), v2.to_str().unwrap(), other.to_str().unwrap(), "--dates", "2023-03-14,2023-11-12,2024-05-01",
+        "--profiles", fixture("devices.toml").to_str().unwrap(), "--out", json.to_str().unwrap(), "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("demo-1.jpg: cannot register"), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc = read(&json);
+    assert_eq!(doc["visits"].as_array().unwrap().len(), 2);
+    assert!(doc["left_out"][0]["source"].as_str().unwrap().ends_with("demo-1.jpg") && doc["left_out"][0]["date"] == "2024-05-01", "{}", doc["left_out"]);
+    // Alone with the first visit, it refuses the series.
+    let o = smpscope(&["track", v1.to_str().unwrap(), other.to_str().unwrap(), "--dates", "2023-03-14,2024-05-01", "--profiles", fixture("devices.toml").to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
 fn track_refuses_a_visit_without_a_date_and_wrong_date_counts() {
     let p = fixture("photos/demo-1.jpg");
     let o = smpscope(&["track", p.to_str().unwrap(), p.to_str().unwrap(), "--dates", "2024-01-01", "-q"]);

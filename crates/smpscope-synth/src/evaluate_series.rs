@@ -23,6 +23,8 @@ pub struct SeriesScore {
     pub bands: Vec<(&'static str, String)>,
     /// Why tracking refused the series, if it did.
     pub refused: Option<String>,
+    /// Visits left out of the tracking (they could not be registered).
+    pub left_out: usize,
     /// Per later visit: RMS distance between the estimated and the true registration over the
     /// visit's dots, um.
     pub registration_um: Vec<f64>,
@@ -123,25 +125,28 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
     };
     let um0 = 1000.0 / spec.base.px_per_mm;
     let n = truth.visits.len();
+    // The series' index of each tracked visit (those that could not be registered are left out).
+    let at: Vec<usize> = track.visits.iter().map(|r| analyses.iter().position(|a| a.image.source == r.source).expect("a tracked visit is one of the series'")).collect();
+    s.left_out = track.left_out.len();
     let true_t: Vec<Similarity> = truth.visits.iter().map(|v| similarity(v.to_first)).collect();
     // Registration: the visit's true dot centres carried both ways.
-    for (v, vt) in truth.visits.iter().enumerate().skip(1) {
-        let est = track.visits[v].registration.as_ref().map(|r| r.transform).unwrap_or(Similarity::IDENTITY);
-        let d2: Vec<f64> = vt.truth.dots.iter().map(|d| {
-            let (a, b) = (est.apply([d.x, d.y]), true_t[v].apply([d.x, d.y]));
+    for (v, r) in track.visits.iter().enumerate().skip(1) {
+        let est = r.registration.as_ref().map(|r| r.transform).unwrap_or(Similarity::IDENTITY);
+        let d2: Vec<f64> = truth.visits[at[v]].truth.dots.iter().map(|d| {
+            let (a, b) = (est.apply([d.x, d.y]), true_t[at[v]].apply([d.x, d.y]));
             (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
         }).collect();
         s.registration_um.push(um0 * (d2.iter().sum::<f64>() / d2.len().max(1) as f64).sqrt());
     }
     // Truth identity of each detected dot, per visit.
     let ident = true_identities(truth, analyses);
-    for u in 0..n {
-        for t in u + 1..n {
-            let at_u: HashMap<usize, usize> = ident[u].iter().enumerate().filter_map(|(j, id)| Some(((*id)?, j))).collect();
-            s.pairs_true += ident[t].iter().filter(|id| id.is_some_and(|id| at_u.contains_key(&id))).count();
+    for u in 0..at.len() {
+        for t in u + 1..at.len() {
+            let at_u: HashMap<usize, usize> = ident[at[u]].iter().enumerate().filter_map(|(j, id)| Some(((*id)?, j))).collect();
+            s.pairs_true += ident[at[t]].iter().filter(|id| id.is_some_and(|id| at_u.contains_key(&id))).count();
             for m in &track.matches {
                 if let (Some(a), Some(b)) = (m.dots[u], m.dots[t])
-                    && let (Some(x), Some(y)) = (ident[u][a], ident[t][b])
+                    && let (Some(x), Some(y)) = (ident[at[u]][a], ident[at[t]][b])
                 {
                     s.pairs_declared += 1;
                     s.pairs_correct += (x == y) as usize;
@@ -155,9 +160,11 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
     let frame = (spec.base.width as f64, spec.base.height as f64);
     let in_view = |p: [f64; 2], v: usize| inside(&[p], &true_t[v].inverse(), frame, margin(v)) == 1;
     for (t, r) in track.visits.iter().enumerate().skip(1) {
-        let b = r.baseline;
+        // A touch-up at a visit left out shows at the next tracked visit.
+        let touched = truth.visits[at[t - 1] + 1..=at[t]].iter().any(|v| v.touch_up);
+        let (b, t) = (at[r.baseline], at[t]);
         s.touch_up_visits += 1;
-        s.touch_up_right += (r.touch_up == truth.visits[t].touch_up) as usize;
+        s.touch_up_right += (r.touch_up == touched) as usize;
         let shared: Vec<usize> = truth.dots.iter().filter(|d| in_view([d.x, d.y], b) && in_view([d.x, d.y], t)).map(|d| d.identity).collect();
         let (nb, nt) = (shared.iter().filter(|id| index[b].contains_key(id)).count(), shared.iter().filter(|id| index[t].contains_key(id)).count());
         let both: Vec<(usize, usize)> = shared.iter().filter_map(|id| Some((index[b].get(id).copied()?, index[t].get(id).copied()?))).collect();
@@ -224,6 +231,8 @@ pub fn series_bands(spec: &SeriesSpec) -> Vec<(&'static str, String)> {
 pub struct SeriesFigures {
     pub series: usize,
     pub refused: usize,
+    /// Visits left out of the series tracked.
+    pub left_out: usize,
     pub registration_um: f64,
     pub match_precision: f64,
     pub match_recall: f64,
@@ -264,6 +273,7 @@ impl SeriesFigures {
         SeriesFigures {
             series: scores.len(),
             refused: scores.iter().filter(|s| s.refused.is_some()).count(),
+            left_out: scores.iter().map(|s| s.left_out).sum(),
             registration_um: pooled(|s| &s.registration_um),
             match_precision: p,
             match_recall: r,
@@ -294,13 +304,13 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
         }
     }
     let mut out = format!(
-        "{:<13} {:<9} {:>6} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
-        "condition", "band", "series", "ref", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "colour", "dE", "db", "db_sgn", "db_cov", "claims", "clm_ok", "hl_err", "hl15", "touch"
+        "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
+        "condition", "band", "series", "ref", "out", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "colour", "dE", "db", "db_sgn", "db_cov", "claims", "clm_ok", "hl_err", "hl15", "touch"
     );
     let line = |c: &str, b: &str, f: &SeriesFigures| {
         format!(
-            "{:<13} {:<9} {:>6} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>5.0}% {:>5.0}% {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
-            c, b, f.series, f.refused, f.registration_um, f.match_precision, f.match_recall, f.match_f1, f.density_err_pts, f.ink_err_pts,
+            "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>5.0}% {:>5.0}% {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
+            c, b, f.series, f.refused, f.left_out, f.registration_um, f.match_precision, f.match_recall, f.match_f1, f.density_err_pts, f.ink_err_pts,
             f.spread_err_um, 100.0 * f.colour_reported, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.delta_b_covered,
             100.0 * f.delta_b_claimed, 100.0 * f.delta_b_claim_ok, 100.0 * f.half_life_err, 100.0 * f.half_life_within_15, 100.0 * f.touch_up_right
         )
