@@ -228,6 +228,24 @@ fn median(v: Vec<f64>) -> Option<f64> {
     quantile(v, 0.5)
 }
 
+/// The median of `(value, weight)` pairs: the value where the weights below and above balance,
+/// halfway between two values where they balance exactly (so equal weights give the median).
+fn weighted_median(mut v: Vec<(f64, f64)>) -> Option<f64> {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let half = 0.5 * v.iter().map(|x| x.1).sum::<f64>();
+    let mut below = 0.0;
+    for (i, &(x, w)) in v.iter().enumerate() {
+        below += w;
+        if (below - half).abs() <= 1e-9 * half {
+            return Some(0.5 * (x + v.get(i + 1).map_or(x, |n| n.0)));
+        }
+        if below > half {
+            return Some(x);
+        }
+    }
+    None
+}
+
 /// What visit `t` shows against visit `t - 1`, on the identities in the view they share (see
 /// [`Step`]): the ink of the dots seen at both (stray pairs left out as in [`ink_retained`]: one
 /// hair fragment merged with a dot would otherwise pass for re-inking), and the share of the
@@ -292,12 +310,15 @@ impl Step {
 /// that are plainly not touch-ups (neither their fresh dots nor their ink rise would count
 /// alone): the median of their log2 ink lost per month, which a touch-up among them does not
 /// drag. Re-inking after a year of fade may only bring the ink back to where it was, which is no
-/// rise at all but far above the fade.
+/// rise at all but far above the fade. The median is weighted by the square of each step's
+/// months: a step's ink ratio errs by about as much whatever its length, so its rate per month
+/// errs inversely to it. Unweighted, one misread step of 5 months (ink 0.71 where the truth was
+/// 0.88) set the rate for a step of 11 months, and made it a touch-up.
 fn touch_ups(steps: &[Step], months: &[f64], params: &TrackParams) -> Vec<bool> {
     let interval = |t: usize| months[t] - months[t - 1];
     let plain = |s: &Step| s.fresh < params.touch_up_new_dots && s.ink > 0.0 && s.ink < params.touch_up_ink_rise;
-    let rates: Vec<f64> = steps.iter().enumerate().skip(1).filter(|(t, s)| plain(s) && interval(*t) > 0.0).map(|(t, s)| -s.ink.log2() / interval(t)).collect();
-    let rate = median(rates).unwrap_or(0.0).max(0.0);
+    let rates: Vec<(f64, f64)> = steps.iter().enumerate().skip(1).filter(|(t, s)| plain(s) && interval(*t) > 0.0).map(|(t, s)| (-s.ink.log2() / interval(t), interval(t).powi(2))).collect();
+    let rate = weighted_median(rates).unwrap_or(0.0).max(0.0);
     steps.iter().enumerate().map(|(t, s)| t > 0 && s.touch_up_evidence((-rate * interval(t)).exp2(), params) >= 1.0).collect()
 }
 
@@ -330,19 +351,15 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     if registered.iter().all(Result::is_err) {
         return Err(registered.into_iter().find_map(Result::err).expect("two visits or more"));
     }
-    let mut left_out = Vec::new();
-    let mut registrations = vec![None];
-    let (mut dates, mut analyses) = (Vec::new(), Vec::new());
-    for (i, (date, a)) in dated.into_iter().enumerate() {
-        match i.checked_sub(1).map(|j| &registered[j]) {
-            Some(Err(e)) => left_out.push(LeftOut { source: a.image.source.clone(), date, reason: e.to_string() }),
-            r => {
-                if let Some(Ok(r)) = r {
-                    registrations.push(Some(*r));
-                }
+    let (mut dates, mut analyses, mut registrations, mut left_out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((date, a), r) in dated.into_iter().zip(std::iter::once(None).chain(registered.into_iter().map(Some))) {
+        match r.transpose() {
+            Ok(r) => {
+                registrations.push(r);
                 dates.push(date);
                 analyses.push(a);
             }
+            Err(e) => left_out.push(LeftOut { source: a.image.source.clone(), date, reason: e.to_string() }),
         }
     }
     let first = &analyses[0];
@@ -523,6 +540,19 @@ mod tests {
         let mut added = ink([1.0, 0.8, 0.8, 0.8, 0.8]);
         added[2].fresh = 0.15;
         assert_eq!(touch_ups(&added, &months, &p), vec![false, false, true, false, false]);
+    }
+
+    #[test]
+    fn the_fade_rate_leans_on_the_longer_steps() {
+        assert_eq!(weighted_median(vec![(3.0, 1.0), (1.0, 1.0), (2.0, 1.0)]), Some(2.0));
+        assert_eq!(weighted_median(vec![(1.0, 1.0), (2.0, 1.0), (4.0, 1.0), (3.0, 1.0)]), Some(2.5));
+        assert_eq!(weighted_median(vec![(1.0, 1.0), (2.0, 5.0)]), Some(2.0));
+        assert_eq!(weighted_median(vec![]), None);
+        // Seed 8004: a step of 5 months misread (ink 0.71 against a true 0.88), then a plain step
+        // of 11 months reading 0.88 with a few new dots: no touch-up.
+        let months = [0.0, 4.9, 15.5];
+        let steps = [Step::FIRST, Step { ink: 0.712, fresh: 0.0 }, Step { ink: 0.88, fresh: 0.05 }];
+        assert_eq!(touch_ups(&steps, &months, &TrackParams::default()), vec![false, false, false]);
     }
 
     #[test]
