@@ -288,7 +288,10 @@ def _in_date_order(analyses: List[Analysis], dates: Optional[List[Optional[str]]
     ordered = [analyses[i] for i in order]
     # Visits that could not be registered are left out of the track's visits.
     for source in (x["source"] for x in left_out):
-        ordered.pop(next(i for i, a in enumerate(ordered) if a.source == source))
+        i = next((i for i, a in enumerate(ordered) if a.source == source), None)
+        if i is None:
+            return None
+        ordered.pop(i)
     if [a.source for a in ordered] != [r["source"] for r in reports]:
         return None
     return ordered

@@ -78,7 +78,7 @@ class Track:
 
     @property
     def analyses(self) -> List[Analysis]:
-        """The analysis of each visit, in visit (date) order."""
+        """The analysis of each tracked visit, in visit (date) order (not of those left out)."""
         return list(self._analyses)
 
     @property
