@@ -279,8 +279,7 @@ fn shared_spread(inp: &Inputs, all: &[Candidate], groups: &[Vec<usize>], first: 
     // ink 2.7 times the truth). So the best of a coarse grid is found first, then refined
     // within a grid step of it.
     const GRID: f64 = 0.25;
-    let grid: Vec<(f64, f64)> = (0..=12).map(|i| GRID * i as f64).map(|s| (s, total(s))).collect();
-    let coarse = grid.iter().fold((0.0, f64::INFINITY), |best, &(s, c)| if c < best.1 { (s, c) } else { best });
+    let coarse = (0..=12).map(|i| GRID * i as f64).map(|s| (s, total(s))).fold((0.0, f64::INFINITY), |best, (s, c)| if c < best.1 { (s, c) } else { best });
     let (mut a, mut b) = ((coarse.0 - GRID).max(0.0), coarse.0 + GRID);
     let g = 0.618_033_988_75;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));

@@ -185,6 +185,13 @@ pub struct LeftOut {
     pub reason: String,
 }
 
+impl LeftOut {
+    /// The warning that says so.
+    pub fn warning(&self) -> String {
+        format!("{}; this visit is left out", self.reason)
+    }
+}
+
 /// The `smpscope.track/1` document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Track {
@@ -419,7 +426,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let mut reports = Vec::with_capacity(analyses.len());
     let mut changes: Vec<Vec<Option<DotChange>>> = vec![vec![None; analyses.len()]; ids.len()];
     let mut baseline = 0;
-    let mut warnings: Vec<String> = left_out.iter().map(|l| format!("{}; this visit is left out", l.reason)).collect();
+    let mut warnings: Vec<String> = left_out.iter().map(LeftOut::warning).collect();
     for (t, a) in analyses.iter().enumerate() {
         let touch_up = touch_up_at[t];
         let b = baseline;
