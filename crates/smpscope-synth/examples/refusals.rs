@@ -1,8 +1,11 @@
 //! For each later visit of one series: whether registration onto the first visit succeeds, and
 //! how many dots detected at both visits are the same true dot (what a right registration could
-//! line up at best): `cargo run --release -p smpscope-synth --example refusals -- SEED...`.
+//! line up at best), the transform those dots give and what it lines up, and how far the
+//! found transform is from it: `cargo run --release -p smpscope-synth --example refusals --
+//! SEED...`. With `DUMP=DIR`, each visit's dot centres, the first visit's and the true
+//! transform are written to DIR/SEED-VISIT.json (as in fixtures/registration/).
 use smpscope::TrackParams;
-use smpscope::track::register::register;
+use smpscope::track::register::{Similarity, inside, register, typical_spacing};
 use smpscope_synth::evaluate_series::{random_series, run_series, true_identities};
 
 fn main() {
@@ -18,7 +21,35 @@ fn main() {
             let common = id_of(v).iter().filter(|i| first.contains(i)).count();
             let r = register(&centres(v), &centres(0), frame(v), frame(0));
             println!("seed {seed} visit {v}: detected {} (true {}), first {} (true {}), true common {common}: {}", analyses[v].dots.len(), id_of(v).len(), analyses[0].dots.len(), first.len(),
-                match r { Ok(r) => format!("ok, {} of {} lined up", r.matched, r.shared_dots), Err(e) => e });
+                match &r { Ok(r) => format!("ok, {} of {} lined up", r.matched, r.shared_dots), Err(e) => e.clone() });
+            // The transform the true identities give, and how far the found one is from it
+            // across the frame.
+            let (mut from, mut to) = (vec![], vec![]);
+            for (j, id) in ident[v].iter().enumerate() {
+                if let Some(i) = id.and_then(|id| ident[0].iter().position(|&x| x == Some(id))) {
+                    from.push(centres(v)[j]);
+                    to.push(centres(0)[i]);
+                }
+            }
+            if let (Some(t), Ok(dir)) = (Similarity::fit(&from, &to), std::env::var("DUMP")) {
+                let round = |v: Vec<[f64; 2]>| v.iter().map(|p| [(p[0] * 100.0).round() / 100.0, (p[1] * 100.0).round() / 100.0]).collect::<Vec<_>>();
+                let doc = serde_json::json!({"seed": seed, "visit": v, "moving": round(centres(v)), "fixed": round(centres(0)), "moving_frame": frame(v), "fixed_frame": frame(0), "truth": [t.a, t.b, t.tx, t.ty]});
+                std::fs::write(format!("{dir}/{seed}-{v}.json"), serde_json::to_string(&doc).unwrap()).unwrap();
+            }
+            if let Some(t) = Similarity::fit(&from, &to) {
+                let spacing = typical_spacing(&centres(0));
+                let lined_at = |tol: f64| centres(v).iter().filter(|&&p| { let q = t.apply(p); centres(0).iter().any(|c| (c[0] - q[0]).hypot(c[1] - q[1]) <= tol) }).count();
+                let tol = 0.06 * spacing;
+                let lined = lined_at(tol);
+                println!("   lined up at 0.5/1/1.5/2 px: {} {} {} {}; spacing {spacing:.1} px, of visit v {:.1}", lined_at(0.5), lined_at(1.0), lined_at(1.5), lined_at(2.0), typical_spacing(&centres(v)));
+                let shared = inside(&centres(v), &t, frame(0), 0.5 * spacing).min(inside(&centres(0), &t.inverse(), frame(v), 0.5 * spacing));
+                println!("   the true transform lines up {lined} of {shared} (tolerance {tol:.1} px); rotation {:.1} deg, scale {:.3}", t.rotation_deg(), t.scale());
+            }
+            if let (Some(t), Ok(r)) = (Similarity::fit(&from, &to), &r) {
+                let (w, h) = frame(v);
+                let off = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].iter().map(|&p| { let (a, b) = (t.apply(p), r.transform.apply(p)); (a[0] - b[0]).hypot(a[1] - b[1]) }).fold(0.0, f64::max);
+                println!("   found transform is {off:.1} px from the true one at worst");
+            }
         }
     }
 }

@@ -99,11 +99,15 @@ struct Triangle {
 
 /// Neighbours per dot that form its triangles.
 const NEIGHBOURS: usize = 5;
+/// The most neighbours a dot's triangles are formed with, where one visit shows many times
+/// more dots than the other.
+const MAX_NEIGHBOURS: usize = 24;
 
-fn triangles(points: &[[f64; 2]], index: &RTree<Indexed>, centres: impl Iterator<Item = usize>) -> Vec<Triangle> {
+/// Triangles of each of `centres` with pairs of its `neighbours` nearest dots.
+fn triangles(points: &[[f64; 2]], index: &RTree<Indexed>, centres: impl Iterator<Item = usize>, neighbours: usize) -> Vec<Triangle> {
     let mut out = Vec::new();
     for i in centres {
-        let near: Vec<usize> = index.nearest_neighbor_iter(&points[i]).map(|n| n.data).filter(|&j| j != i).take(NEIGHBOURS).collect();
+        let near: Vec<usize> = index.nearest_neighbor_iter(&points[i]).map(|n| n.data).filter(|&j| j != i).take(neighbours).collect();
         for (k, &j) in near.iter().enumerate() {
             for &l in &near[k + 1..] {
                 let d = |u: usize, w: usize| (points[u][0] - points[w][0]).hypot(points[u][1] - points[w][1]);
@@ -185,68 +189,103 @@ pub const MAX_SCALE: f64 = 1.5;
 /// pose 23 degrees off; the true poses of such series line up 28 % and more.
 const MIN_SHARED: usize = 12;
 const MIN_LINED_UP: f64 = 0.25;
+/// Fewest dots of each visit to register, and fewest to line up.
+const MIN_DOTS: usize = 8;
 
 /// Registers `moving` (a later visit's dot centres, in a frame of `moving_frame` px) onto
 /// `fixed` (the first visit's, in `fixed_frame`). Err with a reason when the two do not show
 /// the same scalp area (too few dots line up) or there are too few dots to tell.
+///
+/// Triangles are formed with each dot's nearest few neighbours. Where one visit shows far more
+/// dots than the other (its dots faded out of sight at the other, or stray detections doubled
+/// them), a dot's nearest neighbours at one visit are not those at the other, and the search
+/// is tried again with the denser visit's neighbourhoods widened in proportion (series seed
+/// 2015: a visit with 92 detections, half of them strays, against 242 found nothing to line up).
 pub fn register(moving: &[[f64; 2]], fixed: &[[f64; 2]], moving_frame: (f64, f64), fixed_frame: (f64, f64)) -> Result<Registration, String> {
-    const MIN_DOTS: usize = 8;
     if moving.len() < MIN_DOTS || fixed.len() < MIN_DOTS {
         return Err(format!("too few dots to register ({} and {}; at least {MIN_DOTS} each)", moving.len(), fixed.len()));
     }
-    let (fixed_index, moving_index) = (tree(fixed), tree(moving));
-    let spacing = typical_spacing(fixed);
-    let fixed_triangles = triangles(fixed, &fixed_index, 0..fixed.len());
-    // A few hundred dots of the later visit carry enough triangles to find the transform.
-    let stride = moving.len().div_ceil(500);
-    let moving_triangles = triangles(moving, &moving_index, (0..moving.len()).step_by(stride));
-    let shapes: RTree<Indexed> = RTree::bulk_load(fixed_triangles.iter().enumerate().map(|(i, t)| Indexed::new(t.shape, i)).collect());
+    let search = Search::new(moving, fixed, moving_frame, fixed_frame);
+    let plain = search.run(NEIGHBOURS, NEIGHBOURS);
+    let ratio = moving.len() as f64 / fixed.len() as f64;
+    let widened = |r: f64| ((NEIGHBOURS as f64 * r).ceil() as usize).min(MAX_NEIGHBOURS);
+    match plain {
+        Err(e) if !(0.67..=1.5).contains(&ratio) => search.run(widened(ratio), widened(1.0 / ratio)).map_err(|_| e),
+        r => r,
+    }
+}
 
-    // Votes in cells of (log scale, rotation, where the moving frame's centre lands).
-    let centre = [moving_frame.0 / 2.0, moving_frame.1 / 2.0];
-    let mut votes: HashMap<[i64; 4], (u32, Similarity)> = HashMap::new();
-    const SHAPE_TOLERANCE: f64 = 0.02;
-    for m in &moving_triangles {
-        let from = m.vertices.map(|v| moving[v]);
-        for f in shapes.locate_within_distance(m.shape, SHAPE_TOLERANCE * SHAPE_TOLERANCE) {
-            let to = fixed_triangles[f.data].vertices.map(|v| fixed[v]);
-            let Some(t) = Similarity::fit(&from, &to) else { continue };
-            let s = t.scale();
-            if !(1.0 / MAX_SCALE..=MAX_SCALE).contains(&s) || t.rotation_deg().abs() > MAX_ROTATION_DEG {
-                continue;
+/// The two visits' dots, indexed for a search.
+struct Search<'a> {
+    moving: &'a [[f64; 2]],
+    fixed: &'a [[f64; 2]],
+    moving_frame: (f64, f64),
+    fixed_frame: (f64, f64),
+    moving_index: RTree<Indexed>,
+    fixed_index: RTree<Indexed>,
+    spacing: f64,
+}
+
+impl<'a> Search<'a> {
+    fn new(moving: &'a [[f64; 2]], fixed: &'a [[f64; 2]], moving_frame: (f64, f64), fixed_frame: (f64, f64)) -> Self {
+        Search { moving, fixed, moving_frame, fixed_frame, moving_index: tree(moving), fixed_index: tree(fixed), spacing: typical_spacing(fixed) }
+    }
+
+    /// The best transform from triangles of each moving dot with `k_moving` neighbours and each
+    /// fixed dot with `k_fixed`, judged by the dots it lines up.
+    fn run(&self, k_moving: usize, k_fixed: usize) -> Result<Registration, String> {
+        let (moving, fixed, spacing) = (self.moving, self.fixed, self.spacing);
+        let fixed_triangles = triangles(fixed, &self.fixed_index, 0..fixed.len(), k_fixed);
+        // A few hundred dots of the later visit carry enough triangles to find the transform.
+        let stride = moving.len().div_ceil(500);
+        let moving_triangles = triangles(moving, &self.moving_index, (0..moving.len()).step_by(stride), k_moving);
+        let shapes: RTree<Indexed> = RTree::bulk_load(fixed_triangles.iter().enumerate().map(|(i, t)| Indexed::new(t.shape, i)).collect());
+
+        // Votes in cells of (log scale, rotation, where the moving frame's centre lands).
+        let centre = [self.moving_frame.0 / 2.0, self.moving_frame.1 / 2.0];
+        let mut votes: HashMap<[i64; 4], (u32, Similarity)> = HashMap::new();
+        const SHAPE_TOLERANCE: f64 = 0.02;
+        for m in &moving_triangles {
+            let from = m.vertices.map(|v| moving[v]);
+            for f in shapes.locate_within_distance(m.shape, SHAPE_TOLERANCE * SHAPE_TOLERANCE) {
+                let to = fixed_triangles[f.data].vertices.map(|v| fixed[v]);
+                let Some(t) = Similarity::fit(&from, &to) else { continue };
+                let s = t.scale();
+                if !(1.0 / MAX_SCALE..=MAX_SCALE).contains(&s) || t.rotation_deg().abs() > MAX_ROTATION_DEG {
+                    continue;
+                }
+                let c = t.apply(centre);
+                let key = [(s.ln() / 0.04).round() as i64, (t.rotation_deg() / 3.0).round() as i64, (c[0] / (0.5 * spacing)).floor() as i64, (c[1] / (0.5 * spacing)).floor() as i64];
+                let e = votes.entry(key).or_insert((0, t));
+                e.0 += 1;
             }
-            let c = t.apply(centre);
-            let key = [(s.ln() / 0.04).round() as i64, (t.rotation_deg() / 3.0).round() as i64, (c[0] / (0.5 * spacing)).floor() as i64, (c[1] / (0.5 * spacing)).floor() as i64];
-            let e = votes.entry(key).or_insert((0, t));
-            e.0 += 1;
         }
+        let mut ranked: Vec<([i64; 4], u32, Similarity)> = votes.into_iter().map(|(k, (n, t))| (k, n, t)).collect();
+        // Ties broken by the cell, so that the result never depends on hashing order.
+        ranked.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+        let (transform, pairs) = ranked
+            .iter()
+            .take(24)
+            .map(|&(_, _, t)| refine(t, moving, fixed, &self.fixed_index, spacing))
+            .max_by(|x, y| x.1.len().cmp(&y.1.len()).then(y.0.tx.total_cmp(&x.0.tx)))
+            .ok_or_else(|| "no triangle of dots has a counterpart: the photos show different dot patterns".to_string())?;
+        let residual_px = (pairs.iter().map(|p| p.2 * p.2).sum::<f64>() / pairs.len().max(1) as f64).sqrt();
+        // Dots either visit should see in the shared field of view, half a spacing in from the edges.
+        let margin = 0.5 * spacing;
+        let shared = inside(moving, &transform, self.fixed_frame, margin).min(inside(fixed, &transform.inverse(), self.moving_frame, margin));
+        if shared < MIN_SHARED {
+            return Err(format!("the photos share too little of the scalp: {shared} dots in the shared field of view, at least {MIN_SHARED} needed"));
+        }
+        let needed = ((MIN_LINED_UP * shared as f64).ceil() as usize).max(MIN_DOTS);
+        if pairs.len() < needed {
+            return Err(format!(
+                "only {} of the {} dots in the best shared field of view line up (at least {needed} needed): the photos seem to show different scalp areas, or too few dots are visible",
+                pairs.len(),
+                shared
+            ));
+        }
+        Ok(Registration { transform, matched: pairs.len(), residual_px, shared_dots: shared })
     }
-    let mut ranked: Vec<([i64; 4], u32, Similarity)> = votes.into_iter().map(|(k, (n, t))| (k, n, t)).collect();
-    // Ties broken by the cell, so that the result never depends on hashing order.
-    ranked.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-    let best = ranked
-        .iter()
-        .take(24)
-        .map(|&(_, _, t)| refine(t, moving, fixed, &fixed_index, spacing))
-        .max_by(|x, y| x.1.len().cmp(&y.1.len()).then(y.0.tx.total_cmp(&x.0.tx)))
-        .ok_or_else(|| "no triangle of dots has a counterpart: the photos show different dot patterns".to_string())?;
-    let (transform, pairs) = best;
-    let residual_px = (pairs.iter().map(|p| p.2 * p.2).sum::<f64>() / pairs.len().max(1) as f64).sqrt();
-    // Dots either visit should see in the shared field of view, half a spacing in from the edges.
-    let margin = 0.5 * spacing;
-    let shared = inside(moving, &transform, fixed_frame, margin).min(inside(fixed, &transform.inverse(), moving_frame, margin));
-    if shared < MIN_SHARED {
-        return Err(format!("the photos share too little of the scalp: {shared} dots in the shared field of view, at least {MIN_SHARED} needed"));
-    }
-    let needed = ((MIN_LINED_UP * shared as f64).ceil() as usize).max(MIN_DOTS);
-    if pairs.len() < needed {
-        return Err(format!(
-            "only {} of the {} dots in the best shared field of view line up (at least {needed} needed): the photos seem to show different scalp areas, or too few dots are visible",
-            pairs.len(),
-            shared
-        ));
-    }
-    Ok(Registration { transform, matched: pairs.len(), residual_px, shared_dots: shared })
 }
 
 #[cfg(test)]
@@ -303,6 +342,27 @@ mod tests {
             assert!((a[0] - b[0]).hypot(a[1] - b[1]) < 0.5, "{a:?} vs {b:?}");
         }
         assert!(reg.residual_px < 0.5);
+    }
+
+    #[test]
+    fn finds_a_visit_whose_dots_mostly_faded_among_as_many_strays() {
+        // Dot centres of synthetic series 2015: its third visit found 92 dots, 46 of them real
+        // (a fifth of the first visit's), and the first visit 242; the truth's transform from
+        // the dots both found.
+        let doc: serde_json::Value = serde_json::from_str(include_str!("../../../../fixtures/registration/faded-visit-with-strays.json")).unwrap();
+        let points = |k: &str| -> Vec<[f64; 2]> { serde_json::from_value(doc[k].clone()).unwrap() };
+        let frame = |k: &str| -> (f64, f64) { serde_json::from_value(doc[k].clone()).unwrap() };
+        let t: [f64; 4] = serde_json::from_value(doc["truth"].clone()).unwrap();
+        let truth = Similarity { a: t[0], b: t[1], tx: t[2], ty: t[3] };
+        let (moving, fixed, moving_frame, fixed_frame) = (points("moving"), points("fixed"), frame("moving_frame"), frame("fixed_frame"));
+        // A dot's nearest neighbours at the sparse visit are not those at the first.
+        assert!(Search::new(&moving, &fixed, moving_frame, fixed_frame).run(NEIGHBOURS, NEIGHBOURS).is_err());
+        let reg = register(&moving, &fixed, moving_frame, fixed_frame).unwrap();
+        for p in [[0.0, 0.0], [moving_frame.0, 0.0], [0.0, moving_frame.1], [moving_frame.0, moving_frame.1]] {
+            let (a, b) = (reg.transform.apply(p), truth.apply(p));
+            assert!((a[0] - b[0]).hypot(a[1] - b[1]) < 0.5, "{a:?} vs {b:?}");
+        }
+        assert!(reg.matched >= 30, "{}", reg.matched);
     }
 
     #[test]
