@@ -104,3 +104,27 @@ fn faded_dots_of_one_or_two_px_keep_a_narrow_spread_and_their_ink() {
     assert!(spread[spread.len() / 2].abs() < 0.5, "spread error {spread:?} px");
     assert!((ink.0 / ink.1 - 1.0).abs() < 0.2, "ink ratio {}", ink.0 / ink.1);
 }
+
+/// A mole on skin VI (the first visit of series 4015): the density's noise in the dark mole
+/// passed for 338 dots, more than the photo's 234 real ones (precision 0.38, now 0.93). They
+/// are set aside with a warning, and the dots around the mole are still found.
+#[test]
+fn a_mole_on_dark_skin_is_not_taken_for_dots() {
+    use smpscope_synth::DistractorKind;
+    use smpscope_synth::evaluate::pair_detections;
+    let spec = smpscope_synth::evaluate_series::random_series(4015, (20.0, 15.0), 1200);
+    let visit = &smpscope_synth::render_series(&spec).visits[0];
+    let photo = encode(&visit.scene, &visit.spec);
+    let truth = &visit.scene.truth;
+    let analysis = smpscope::analyze_bytes(&photo.bytes, "mole.jpg", &params_for(truth)).unwrap();
+    let moles: Vec<_> = truth.distractors.iter().filter(|d| d.kind == DistractorKind::Mole).collect();
+    assert!(!moles.is_empty());
+    let on_mole = analysis.dots.iter().filter(|d| moles.iter().any(|m| (d.x - m.x).hypot(d.y - m.y) < m.size_um / 2000.0 * truth.px_per_mm)).count();
+    assert_eq!(on_mole, 0);
+    assert!(analysis.summary.rejected.dark_patch > 300, "{:?}", analysis.summary.rejected);
+    assert!(analysis.warnings.iter().any(|w| w.contains("mole")), "{:?}", analysis.warnings);
+    let all: Vec<usize> = (0..truth.dots.len()).collect();
+    let found = pair_detections(truth, &analysis.dots, &all).len();
+    assert!(found as f64 >= 0.9 * analysis.dots.len() as f64, "{found} of {} detections are dots", analysis.dots.len());
+    assert!(found >= 215, "{found} of the {} dots found", truth.dots.len());
+}

@@ -147,6 +147,14 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         max_diameter_um: params.detect.max_diameter_um,
     };
     let (dots, rejected) = measure::measure_dots(&inputs, &candidates, &params.measure);
+    if rejected.dark_patch > 0 {
+        warnings.push(format!(
+            "{} dots on or at the edge of a mole (skin over {} OD darker than around it, with {} times as many dots as the rest of the skin: the noise of its dark skin) were set aside",
+            rejected.dark_patch,
+            crate::background::PATCH_OD,
+            crate::background::CROWD
+        ));
+    }
     let region = match region_from_roi {
         Some(r) => r,
         None => {

@@ -21,7 +21,10 @@ use crate::colour::LUMA;
 use crate::photo::Photo;
 use crate::plane::{Plane, median};
 
+mod patch;
 mod shine;
+
+pub use patch::{CROWD, DarkPatches, PATCH_OD};
 
 /// The local skin level on a coarse grid of cells, in log10 linear light.
 #[derive(Debug, Clone)]
@@ -34,6 +37,9 @@ pub struct Background {
     levels: Vec<[f32; 4]>,
     /// Per cell: additive shine, linear light (0 almost everywhere).
     shine: Vec<f32>,
+    /// Cells far darker than the skin around them (moles), on the coarse cells; see
+    /// [`DarkPatches::crowded`] for those whose dots are set aside.
+    pub patches: DarkPatches,
 }
 
 impl Background {
@@ -43,10 +49,15 @@ impl Background {
         let (cols, rows) = (photo.width().div_ceil(cell), photo.height().div_ceil(cell));
         let levels: Vec<[f32; 4]> = (0..rows * cols).into_par_iter().map(|i| cell_levels(photo, cell, i % cols, i / cols)).collect();
         let Some(model) = shine::Model::fit(&levels) else {
-            return Background { cell, cols, rows, shine: vec![0.0; levels.len()], levels };
+            let patches = DarkPatches::new(&levels.iter().map(|l| l[0]).collect::<Vec<_>>(), cell, cols, rows);
+            return Background { cell, cols, rows, shine: vec![0.0; levels.len()], levels, patches };
         };
         let shine: Vec<f32> = levels.iter().map(|l| model.shine(l)).collect();
-        let coarse = Background { cell, cols, rows, levels, shine };
+        // The skin's own level, shine taken off, so that the skin beside a highlight is not
+        // taken for a dark patch.
+        let skin: Vec<f32> = levels.iter().zip(&shine).map(|(l, &h)| (0..3).map(|c| LUMA[c] * shine::without(l[c + 1], h)).sum()).collect();
+        let patches = DarkPatches::new(&skin, cell, cols, rows);
+        let coarse = Background { cell, cols, rows, levels, shine, patches };
         let detail = (cell / MIN_DETAIL_CELL).min(SHINE_DETAIL);
         if coarse.shine.iter().all(|&h| h == 0.0) || detail < 2 { coarse } else { coarse.refined(photo, &model, cell / detail) }
     }
@@ -78,7 +89,7 @@ impl Background {
                 }
             })
             .unzip();
-        Background { cell, cols, rows, levels, shine }
+        Background { cell, cols, rows, levels, shine, patches: self.patches.clone() }
     }
 
     /// Share of the frame under noticeable shine (at least 5 % of the skin's light).

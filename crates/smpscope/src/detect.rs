@@ -1,6 +1,6 @@
 //! Detect: candidate dots as maxima of the scale-normalised Laplacian of Gaussian of the
 //! optical density, across positions and the scales that dots of 40-400 um occupy, with a
-//! threshold relative to the locally measured noise at each scale, and lines (hairs) rejected
+//! threshold relative to the noise measured over the frame at each scale, and lines (hairs) rejected
 //! by the Hessian's eigenvalue ratio.
 
 use rayon::prelude::*;

@@ -110,6 +110,10 @@ pub struct PixelScale {
 /// Why candidates were dropped, for the summary's bookkeeping.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rejections {
+    /// Dots on or at the edge of a mole crowded with them: the noise of its dark skin
+    /// ([`crate::background::DarkPatches`]).
+    #[serde(default)]
+    pub dark_patch: usize,
     pub faint: usize,
     pub elongated: usize,
     pub brown: usize,
@@ -143,12 +147,15 @@ const RESOLVED_RATIO: f64 = 2.2;
 pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -> (Vec<Dot>, Rejections) {
     let groups = group_touching(candidates);
     let mut results: Vec<Vec<Result<Dot, Reject>>> = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, None)).collect();
+    // Noise first: a mole's dots would take part in judging the photo's ink colour.
+    set_aside_crowded_patches(&mut results, inp);
     reject_melanin(&mut results, p);
     let blur_var = blur_variance(inp);
     let mut ratios: Vec<f64> = results.iter().flatten().flatten().map(|d| 0.5 * d.diameter_px / (d.spread_px.powi(2) + blur_var).sqrt()).collect();
     if ratios.len() >= 10 && crate::plane::quantile(&mut ratios, 0.5) < RESOLVED_RATIO {
         let spread = shared_spread(inp, candidates, &groups, &results);
         results = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, Some(spread))).collect();
+        set_aside_crowded_patches(&mut results, inp);
         reject_melanin(&mut results, p);
     }
     let mut dots = Vec::new();
@@ -156,6 +163,7 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
     for r in results.into_iter().flatten() {
         match r {
             Ok(d) => dots.push(d),
+            Err(Reject::DarkPatch) => rej.dark_patch += 1,
             Err(Reject::Faint) => rej.faint += 1,
             Err(Reject::Elongated) => rej.elongated += 1,
             Err(Reject::Brown) => rej.brown += 1,
@@ -165,6 +173,18 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
     }
     dots.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
     (dots, rej)
+}
+
+/// Sets aside the dots of dark patches that hold far more dots than the skin: the noise of a
+/// mole on dark skin (see [`crate::background::DarkPatches`]).
+fn set_aside_crowded_patches(results: &mut [Vec<Result<Dot, Reject>>], inp: &Inputs) {
+    let centres: Vec<[f64; 2]> = results.iter().flatten().flatten().map(|d| [d.x, d.y]).collect();
+    let crowded = inp.background.patches.crowded(&centres);
+    for r in results.iter_mut().flatten() {
+        if r.as_ref().is_ok_and(|d| crowded.covers(d.x, d.y)) {
+            *r = Err(Reject::DarkPatch);
+        }
+    }
 }
 
 /// Blue over red optical density of a dot (0 when it has no red density).
@@ -304,6 +324,7 @@ fn shared_spread(inp: &Inputs, all: &[Candidate], groups: &[Vec<usize>], first: 
 }
 
 enum Reject {
+    DarkPatch,
     Faint,
     Elongated,
     Brown,
