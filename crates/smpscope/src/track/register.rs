@@ -99,8 +99,9 @@ struct Triangle {
 
 /// Neighbours per dot that form its triangles.
 const NEIGHBOURS: usize = 5;
-/// The most neighbours a dot's triangles are formed with, where one visit shows many times
-/// more dots than the other.
+/// How many times the other's dots one visit must show for a failed search to be tried again
+/// with its neighbourhoods widened, and the most neighbours they are widened to.
+const DENSER: f64 = 1.5;
 const MAX_NEIGHBOURS: usize = 24;
 
 /// Triangles of each of `centres` with pairs of its `neighbours` nearest dots.
@@ -210,7 +211,7 @@ pub fn register(moving: &[[f64; 2]], fixed: &[[f64; 2]], moving_frame: (f64, f64
     let ratio = moving.len() as f64 / fixed.len() as f64;
     let widened = |r: f64| ((NEIGHBOURS as f64 * r).ceil() as usize).min(MAX_NEIGHBOURS);
     match plain {
-        Err(e) if !(0.67..=1.5).contains(&ratio) => search.run(widened(ratio), widened(1.0 / ratio)).map_err(|_| e),
+        Err(e) if !(1.0 / DENSER..=DENSER).contains(&ratio) => search.run(widened(ratio), widened(1.0 / ratio)).map_err(|_| e),
         r => r,
     }
 }
