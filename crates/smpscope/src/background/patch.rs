@@ -6,7 +6,7 @@
 //! "dots" there (synthetic series 4015: 338 of a visit's 621 detections lay on one mole, and
 //! the visit could not be registered). Where a dark patch holds far more dots than the skin
 //! around it, its dots are set aside. Elsewhere a mole's dots are measured as well as any:
-//! setting aside every dot on a dark patch lost 10-30 true dots in each of eight photos of 60.
+//! setting aside every dot on a dark patch lost 5-27 true dots in each of nine photos of 60.
 
 use crate::plane::median;
 
