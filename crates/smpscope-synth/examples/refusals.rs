@@ -24,28 +24,27 @@ fn main() {
                 match &r { Ok(r) => format!("ok, {} of {} lined up", r.matched, r.shared_dots), Err(e) => e.clone() });
             // The transform the true identities give, and how far the found one is from it
             // across the frame.
+            let (cv, c0) = (centres(v), centres(0));
             let (mut from, mut to) = (vec![], vec![]);
             for (j, id) in ident[v].iter().enumerate() {
                 if let Some(i) = id.and_then(|id| ident[0].iter().position(|&x| x == Some(id))) {
-                    from.push(centres(v)[j]);
-                    to.push(centres(0)[i]);
+                    from.push(cv[j]);
+                    to.push(c0[i]);
                 }
             }
-            if let (Some(t), Ok(dir)) = (Similarity::fit(&from, &to), std::env::var("DUMP")) {
-                let round = |v: Vec<[f64; 2]>| v.iter().map(|p| [(p[0] * 100.0).round() / 100.0, (p[1] * 100.0).round() / 100.0]).collect::<Vec<_>>();
-                let doc = serde_json::json!({"seed": seed, "visit": v, "moving": round(centres(v)), "fixed": round(centres(0)), "moving_frame": frame(v), "fixed_frame": frame(0), "truth": [t.a, t.b, t.tx, t.ty]});
+            let Some(t) = Similarity::fit(&from, &to) else { continue };
+            if let Ok(dir) = std::env::var("DUMP") {
+                let round = |v: &[[f64; 2]]| v.iter().map(|p| [(p[0] * 100.0).round() / 100.0, (p[1] * 100.0).round() / 100.0]).collect::<Vec<_>>();
+                let doc = serde_json::json!({"seed": seed, "visit": v, "moving": round(&cv), "fixed": round(&c0), "moving_frame": frame(v), "fixed_frame": frame(0), "truth": [t.a, t.b, t.tx, t.ty]});
                 std::fs::write(format!("{dir}/{seed}-{v}.json"), serde_json::to_string(&doc).unwrap()).unwrap();
             }
-            if let Some(t) = Similarity::fit(&from, &to) {
-                let spacing = typical_spacing(&centres(0));
-                let lined_at = |tol: f64| centres(v).iter().filter(|&&p| { let q = t.apply(p); centres(0).iter().any(|c| (c[0] - q[0]).hypot(c[1] - q[1]) <= tol) }).count();
-                let tol = 0.06 * spacing;
-                let lined = lined_at(tol);
-                println!("   lined up at 0.5/1/1.5/2 px: {} {} {} {}; spacing {spacing:.1} px, of visit v {:.1}", lined_at(0.5), lined_at(1.0), lined_at(1.5), lined_at(2.0), typical_spacing(&centres(v)));
-                let shared = inside(&centres(v), &t, frame(0), 0.5 * spacing).min(inside(&centres(0), &t.inverse(), frame(v), 0.5 * spacing));
-                println!("   the true transform lines up {lined} of {shared} (tolerance {tol:.1} px); rotation {:.1} deg, scale {:.3}", t.rotation_deg(), t.scale());
-            }
-            if let (Some(t), Ok(r)) = (Similarity::fit(&from, &to), &r) {
+            let spacing = typical_spacing(&c0);
+            let lined_at = |tol: f64| cv.iter().filter(|&&p| { let q = t.apply(p); c0.iter().any(|c| (c[0] - q[0]).hypot(c[1] - q[1]) <= tol) }).count();
+            let tol = 0.06 * spacing;
+            println!("   lined up at 0.5/1/1.5/2 px: {} {} {} {}; spacing {spacing:.1} px, of visit v {:.1}", lined_at(0.5), lined_at(1.0), lined_at(1.5), lined_at(2.0), typical_spacing(&cv));
+            let shared = inside(&cv, &t, frame(0), 0.5 * spacing).min(inside(&c0, &t.inverse(), frame(v), 0.5 * spacing));
+            println!("   the true transform lines up {} of {shared} (tolerance {tol:.1} px); rotation {:.1} deg, scale {:.3}", lined_at(tol), t.rotation_deg(), t.scale());
+            if let Ok(r) = &r {
                 let (w, h) = frame(v);
                 let off = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].iter().map(|&p| { let (a, b) = (t.apply(p), r.transform.apply(p)); (a[0] - b[0]).hypot(a[1] - b[1]) }).fold(0.0, f64::max);
                 println!("   found transform is {off:.1} px from the true one at worst");

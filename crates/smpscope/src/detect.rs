@@ -1,7 +1,7 @@
 //! Detect: candidate dots as maxima of the scale-normalised Laplacian of Gaussian of the
 //! optical density, across positions and the scales that dots of 40-400 um occupy, with a
-//! threshold relative to the noise measured over the frame at each scale, and lines (hairs) rejected
-//! by the Hessian's eigenvalue ratio.
+//! threshold relative to the noise measured over the frame at each scale, and lines (hairs)
+//! rejected by the Hessian's eigenvalue ratio.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
