@@ -1,6 +1,11 @@
 //! Shared inputs of the benchmarks.
 
 use smpscope::Params;
+use std::path::Path;
+
+// As in the command and the Python module.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use smpscope_synth::{SceneSpec, encode, render};
 
 /// A synthetic JPEG scalp photo of `w x h` px at 60 px/mm, 80 dots/cm^2, quality 90, and the
@@ -10,4 +15,20 @@ pub fn photo_jpeg(w: u32, h: u32) -> (Vec<u8>, Params) {
     let scene = render(&spec);
     let params = Params { px_per_mm: Some(scene.truth.px_per_mm), camera_blur_um: Some(scene.truth.camera_blur_um), ..Default::default() };
     (encode(&scene, &spec).bytes, params)
+}
+
+/// The demo patient's series (`SeriesSpec::default()`) taken with a 12 MP camera: five visits
+/// of 4000 x 3000 px at 60 px/mm over 46 months, a touch-up before the fourth, as the JPEGs a
+/// clinic would bring, with their names, and the analysis parameters: the scale from the device
+/// profile matched on EXIF, as in the README's demo.
+pub fn patient_jpegs() -> (Vec<(String, Vec<u8>)>, Params) {
+    let mut spec = smpscope_synth::SeriesSpec::default();
+    (spec.base.width, spec.base.height, spec.base.px_per_mm) = (4000, 3000, 60.0);
+    spec.visit_months.push(46.0);
+    spec.poses.push(smpscope_synth::Pose { rotation_deg: -12.0, scale: 0.94, shift: [-0.06, 0.04] });
+    spec.shots.push(spec.shots[1].clone());
+    let series = smpscope_synth::render_series(&spec);
+    let photos = series.visits.iter().enumerate().map(|(v, visit)| (format!("visit-{}.jpg", v + 1), encode(&visit.scene, &visit.spec).bytes)).collect();
+    let profiles = smpscope::DeviceProfiles::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/devices.toml")).expect("fixtures/devices.toml");
+    (photos, Params { device_profiles: Some(profiles), ..Default::default() })
 }
