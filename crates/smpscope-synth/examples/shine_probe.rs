@@ -1,6 +1,7 @@
 //! The shine smpscope estimates against the true shine, over every visit of one series:
 //! `cargo run --release -p smpscope-synth --example shine_probe -- SEED` (`SMALL=1`: the frames
 //! of tests/tracking.rs).
+use smpscope_synth::evaluate::shine_score;
 use smpscope_synth::evaluate_series::random_series;
 use smpscope_synth::{encode, render_series};
 
@@ -16,17 +17,7 @@ fn main() {
         let bg = smpscope::background::Background::estimate(&p, cell);
         let skin = smpscope_synth::skin::Skin::new(&vs.spec);
         let truth = |x: f64, y: f64| skin.shine(x, y);
-        let (mut fp, mut fn_, mut err, mut n) = (0.0f64, 0.0f64, 0.0, 0);
-        let step = (ppm * 0.25) as usize;
-        for y in (0..p.height()).step_by(step.max(1)) {
-            for x in (0..p.width()).step_by(step.max(1)) {
-                let (t, e) = (truth(x as f64, y as f64), bg.shine_at(x as f32, y as f32) as f64);
-                err += (t - e).abs();
-                n += 1;
-                if t < 0.01 && e > 0.02 { fp += 1.0; }
-                if t > 0.03 && e < 0.5 * t { fn_ += 1.0; }
-            }
-        }
+        let score = shine_score(&vs.spec, &vs.scene, &photo.bytes).unwrap();
         if std::env::var_os("DOTS").is_some() {
             let line: Vec<String> = vs.scene.truth.dots.iter().filter(|d| truth(d.x, d.y) > 0.001)
                 .map(|d| format!("({:.0},{:.0}) {:.3}/{:.3}", d.x, d.y, truth(d.x, d.y), bg.shine_at(d.x as f32, d.y as f32))).collect();
@@ -42,6 +33,6 @@ fn main() {
             }
         }
         println!("visit {v}: skin {} ppm {ppm:.0} highlights {} peak {:.2} share {:.3} mean|err| {:.4} false-shine {:.3} missed {:.3}", vs.spec.skin_type, vs.spec.highlights.len(),
-            vs.spec.highlights.iter().map(|h| h.peak).fold(0.0, f64::max), bg.shine_share(), err / n as f64, fp / n as f64, fn_ / n as f64);
+            vs.spec.highlights.iter().map(|h| h.peak).fold(0.0, f64::max), bg.shine_share(), score.mean_error, score.false_share, score.missed_share);
     }
 }

@@ -224,3 +224,36 @@ pub fn format_table(overall: &Figures, rows: &[(String, String, Figures)]) -> St
     }
     out
 }
+
+/// How well smpscope's background finds a photo's shine, against the true shine, sampled every
+/// quarter millimetre.
+#[derive(Clone, Debug)]
+pub struct ShineScore {
+    /// Mean absolute error of the shine, linear light.
+    pub mean_error: f64,
+    /// Share of the frame given shine (over 0.02) where there is none (under 0.01).
+    pub false_share: f64,
+    /// Share of the frame with shine (over 0.03) of which less than half is found.
+    pub missed_share: f64,
+}
+
+/// Scores the shine that smpscope's background finds in `photo` (the encoded `scene` of `spec`).
+pub fn shine_score(spec: &SceneSpec, scene: &crate::Scene, photo: &[u8]) -> Result<ShineScore, smpscope::Error> {
+    let p = smpscope::photo::load_bytes(photo, "shine.jpg")?;
+    let ppm = scene.truth.px_per_mm;
+    let bg = smpscope::background::Background::estimate(&p, (1.2 * ppm).round() as usize);
+    let skin = crate::skin::Skin::new(spec);
+    let step = ((0.25 * ppm) as usize).max(1);
+    let (mut err, mut false_shine, mut missed, mut n) = (0.0, 0usize, 0usize, 0usize);
+    for y in (0..p.height()).step_by(step) {
+        for x in (0..p.width()).step_by(step) {
+            let (t, e) = (skin.shine(x as f64, y as f64), bg.shine_at(x as f32, y as f32) as f64);
+            err += (t - e).abs();
+            false_shine += (t < 0.01 && e > 0.02) as usize;
+            missed += (t > 0.03 && e < 0.5 * t) as usize;
+            n += 1;
+        }
+    }
+    let n = n.max(1) as f64;
+    Ok(ShineScore { mean_error: err / n, false_share: false_shine as f64 / n, missed_share: missed as f64 / n })
+}

@@ -52,7 +52,7 @@ impl Background {
             let patches = DarkPatches::new(&levels.iter().map(|l| l[0]).collect::<Vec<_>>(), cell, cols, rows);
             return Background { cell, cols, rows, shine: vec![0.0; levels.len()], levels, patches };
         };
-        let shine: Vec<f32> = levels.iter().map(|l| model.shine(l)).collect();
+        let shine: Vec<f32> = model.map(&levels.iter().map(|&l| Some(l)).collect::<Vec<_>>(), cols).into_iter().map(|h| h.unwrap_or(0.0)).collect();
         // The skin's own level, shine taken off, so that the skin beside a highlight is not
         // taken for a dark patch.
         let skin: Vec<f32> = levels.iter().zip(&shine).map(|(l, &h)| (0..3).map(|c| LUMA[c] * shine::without(l[c + 1], h)).sum()).collect();
@@ -75,16 +75,24 @@ impl Background {
                 (0..self.cols as isize).contains(&cx) && (0..self.rows as isize).contains(&cy) && self.shine[cy as usize * self.cols + cx as usize] > 0.0
             })
         };
-        let (levels, shine): (Vec<[f32; 4]>, Vec<f32>) = (0..rows * cols)
+        // Cells near shine measured afresh; the others interpolated.
+        let measured: Vec<Option<[f32; 4]>> = (0..rows * cols)
             .into_par_iter()
             .map(|i| {
                 let (cx, cy) = (i % cols, i / cols);
                 let (x, y) = ((cx * cell + cell / 2).min(photo.width() - 1), (cy * cell + cell / 2).min(photo.height() - 1));
-                if near_shine(x, y) {
-                    let l = cell_levels(photo, cell, cx, cy);
-                    (l, model.shine(&l))
-                } else {
-                    let (fx, fy) = ((cx as f32 + 0.5) * cell as f32 - 0.5, (cy as f32 + 0.5) * cell as f32 - 0.5);
+                near_shine(x, y).then(|| cell_levels(photo, cell, cx, cy))
+            })
+            .collect();
+        let centre = |i: usize| (((i % cols) as f32 + 0.5) * cell as f32 - 0.5, ((i / cols) as f32 + 0.5) * cell as f32 - 0.5);
+        let (levels, shine): (Vec<[f32; 4]>, Vec<f32>) = measured
+            .iter()
+            .zip(model.map(&measured, cols))
+            .enumerate()
+            .map(|(i, (l, h))| match (l, h) {
+                (Some(l), Some(h)) => (*l, h),
+                _ => {
+                    let (fx, fy) = centre(i);
                     (self.interpolate(fx, fy), self.shine_at(fx, fy))
                 }
             })
