@@ -154,7 +154,16 @@ fn line_up(t: &Similarity, moving: &[[f64; 2]], fixed_index: &RTree<Indexed>, to
         .collect()
 }
 
+/// Whether `t` is a pose change [`register`] searches.
+fn plausible(t: &Similarity) -> bool {
+    (1.0 / MAX_SCALE..=MAX_SCALE).contains(&t.scale()) && t.rotation_deg().abs() <= MAX_ROTATION_DEG
+}
+
 /// Iterated closest points from a proposal, tolerance shrinking from a third of the spacing.
+/// A fit drawn out of the poses searched lines up nothing: from a wrong proposal, the closest
+/// points once drew one to a scale of 0, every dot of the visit onto one dot of the first,
+/// which lined up more dots than the true pose (series 2000, a visit with 76 dots).
+
 fn refine(start: Similarity, moving: &[[f64; 2]], fixed: &[[f64; 2]], fixed_index: &RTree<Indexed>, spacing: f64) -> (Similarity, Vec<(usize, usize, f64)>) {
     let mut t = start;
     let mut pairs = Vec::new();
@@ -162,6 +171,8 @@ fn refine(start: Similarity, moving: &[[f64; 2]], fixed: &[[f64; 2]], fixed_inde
         pairs = line_up(&t, moving, fixed_index, tol * spacing);
         let (from, to): (Vec<_>, Vec<_>) = pairs.iter().map(|&(i, j, _)| (moving[i], fixed[j])).unzip();
         match Similarity::fit(&from, &to) {
+            // Drawn out of the poses searched: a wrong proposal, with nothing lined up.
+            Some(f) if !plausible(&f) => return (t, Vec::new()),
             Some(f) if pairs.len() >= 3 => t = f,
             _ => break,
         }
@@ -199,9 +210,11 @@ const MIN_DOTS: usize = 8;
 ///
 /// Triangles are formed with each dot's nearest few neighbours. Where one visit shows far more
 /// dots than the other (its dots faded out of sight at the other, or stray detections doubled
-/// them), a dot's nearest neighbours at one visit are not those at the other, and the search
-/// is tried again with the denser visit's neighbourhoods widened in proportion (series seed
-/// 2015: a visit with 92 detections, half of them strays, against 242 found nothing to line up).
+/// them), a dot's nearest neighbours at one visit are not those at the other. There the search
+/// runs again with the denser visit's neighbourhoods widened in proportion, and the pose that
+/// lines up more dots is kept (series seed 2015: a visit with 92 detections, half of them
+/// strays, against 242; the plain search lined up 16 dots at a pose 380 px off, the widened
+/// one 33 at the true pose).
 pub fn register(moving: &[[f64; 2]], fixed: &[[f64; 2]], moving_frame: (f64, f64), fixed_frame: (f64, f64)) -> Result<Registration, String> {
     if moving.len() < MIN_DOTS || fixed.len() < MIN_DOTS {
         return Err(format!("too few dots to register ({} and {}; at least {MIN_DOTS} each)", moving.len(), fixed.len()));
@@ -209,10 +222,14 @@ pub fn register(moving: &[[f64; 2]], fixed: &[[f64; 2]], moving_frame: (f64, f64
     let search = Search::new(moving, fixed, moving_frame, fixed_frame);
     let plain = search.run(NEIGHBOURS, NEIGHBOURS);
     let ratio = moving.len() as f64 / fixed.len() as f64;
+    if (1.0 / DENSER..=DENSER).contains(&ratio) {
+        return plain;
+    }
     let widened = |r: f64| ((NEIGHBOURS as f64 * r).ceil() as usize).min(MAX_NEIGHBOURS);
-    match plain {
-        Err(e) if !(1.0 / DENSER..=DENSER).contains(&ratio) => search.run(widened(ratio), widened(1.0 / ratio)).map_err(|_| e),
-        r => r,
+    match (plain, search.run(widened(ratio), widened(1.0 / ratio))) {
+        (Ok(p), Ok(w)) => Ok(if w.matched > p.matched { w } else { p }),
+        (Err(_), Ok(w)) => Ok(w),
+        (p, _) => p,
     }
 }
 
@@ -252,7 +269,7 @@ impl<'a> Search<'a> {
                 let to = fixed_triangles[f.data].vertices.map(|v| fixed[v]);
                 let Some(t) = Similarity::fit(&from, &to) else { continue };
                 let s = t.scale();
-                if !(1.0 / MAX_SCALE..=MAX_SCALE).contains(&s) || t.rotation_deg().abs() > MAX_ROTATION_DEG {
+                if !plausible(&t) {
                     continue;
                 }
                 let c = t.apply(centre);
@@ -350,20 +367,47 @@ mod tests {
         // Dot centres of synthetic series 2015: its third visit found 92 dots, 46 of them real
         // (a fifth of the first visit's), and the first visit 242; the truth's transform from
         // the dots both found.
-        let doc: serde_json::Value = serde_json::from_str(include_str!("../../../../fixtures/registration/faded-visit-with-strays.json")).unwrap();
+        let (moving, fixed, moving_frame, fixed_frame, truth) = fixture(include_str!("../../../../fixtures/registration/faded-visit-with-strays.json"));
+        // A dot's nearest neighbours at the sparse visit are not those at the first.
+        // The plain search alone lines up 16 dots at a pose 380 px off.
+        let plain = Search::new(&moving, &fixed, moving_frame, fixed_frame).run(NEIGHBOURS, NEIGHBOURS);
+        assert!(!plain.is_ok_and(|r| corner_error(&r.transform, &truth, moving_frame) < 10.0));
+        let reg = register(&moving, &fixed, moving_frame, fixed_frame).unwrap();
+        assert!(corner_error(&reg.transform, &truth, moving_frame) < 0.5);
+        assert!(reg.matched >= 30, "{}", reg.matched);
+    }
+
+    /// Dot centres of one later visit and the first, and the true transform, from a file of
+    /// fixtures/registration/ (written by the synth crate's `refusals` example).
+    fn fixture(doc: &str) -> (Vec<[f64; 2]>, Vec<[f64; 2]>, (f64, f64), (f64, f64), Similarity) {
+        let doc: serde_json::Value = serde_json::from_str(doc).unwrap();
         let points = |k: &str| -> Vec<[f64; 2]> { serde_json::from_value(doc[k].clone()).unwrap() };
         let frame = |k: &str| -> (f64, f64) { serde_json::from_value(doc[k].clone()).unwrap() };
         let t: [f64; 4] = serde_json::from_value(doc["truth"].clone()).unwrap();
-        let truth = Similarity { a: t[0], b: t[1], tx: t[2], ty: t[3] };
-        let (moving, fixed, moving_frame, fixed_frame) = (points("moving"), points("fixed"), frame("moving_frame"), frame("fixed_frame"));
-        // A dot's nearest neighbours at the sparse visit are not those at the first.
-        assert!(Search::new(&moving, &fixed, moving_frame, fixed_frame).run(NEIGHBOURS, NEIGHBOURS).is_err());
+        (points("moving"), points("fixed"), frame("moving_frame"), frame("fixed_frame"), Similarity { a: t[0], b: t[1], tx: t[2], ty: t[3] })
+    }
+
+    /// Largest distance, px, between where `found` and `truth` carry the corners of `frame`.
+    fn corner_error(found: &Similarity, truth: &Similarity, frame: (f64, f64)) -> f64 {
+        [[0.0, 0.0], [frame.0, 0.0], [0.0, frame.1], [frame.0, frame.1]]
+            .iter()
+            .map(|&p| {
+                let (a, b) = (found.apply(p), truth.apply(p));
+                (a[0] - b[0]).hypot(a[1] - b[1])
+            })
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn a_wrong_proposal_does_not_collapse_onto_one_dot() {
+        // Synthetic series 2000, fifth visit: 76 dots found (55 real, 37 of them also found at
+        // the first visit, which found 99 with its strays). Refined freely, one wrong proposal
+        // shrank to a scale of 0 that put all 76 dots on one dot of the first visit, more than
+        // the 37 the true pose lines up, and the visit was refused.
+        let (moving, fixed, moving_frame, fixed_frame, truth) = fixture(include_str!("../../../../fixtures/registration/collapsing-visit.json"));
         let reg = register(&moving, &fixed, moving_frame, fixed_frame).unwrap();
-        for p in [[0.0, 0.0], [moving_frame.0, 0.0], [0.0, moving_frame.1], [moving_frame.0, moving_frame.1]] {
-            let (a, b) = (reg.transform.apply(p), truth.apply(p));
-            assert!((a[0] - b[0]).hypot(a[1] - b[1]) < 0.5, "{a:?} vs {b:?}");
-        }
-        assert!(reg.matched >= 30, "{}", reg.matched);
+        assert!(corner_error(&reg.transform, &truth, moving_frame) < 1.0);
+        assert!(reg.matched >= 30 && reg.matched <= 40, "{}", reg.matched);
     }
 
     #[test]
