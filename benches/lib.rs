@@ -1,12 +1,13 @@
 //! Shared inputs of the benchmarks.
 
-use smpscope::Params;
 use std::path::Path;
+
+use smpscope::Params;
+use smpscope_synth::{SceneSpec, encode, render};
 
 // As in the command and the Python module.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use smpscope_synth::{SceneSpec, encode, render};
 
 /// A synthetic JPEG scalp photo of `w x h` px at 60 px/mm, 80 dots/cm^2, quality 90, and the
 /// parameters (scale and camera blur known) to analyse it with.

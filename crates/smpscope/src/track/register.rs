@@ -163,7 +163,6 @@ fn plausible(t: &Similarity) -> bool {
 /// A fit drawn out of the poses searched lines up nothing: from a wrong proposal, the closest
 /// points once drew one to a scale of 0, every dot of the visit onto one dot of the first,
 /// which lined up more dots than the true pose (series 2000, a visit with 76 dots).
-
 fn refine(start: Similarity, moving: &[[f64; 2]], fixed: &[[f64; 2]], fixed_index: &RTree<Indexed>, spacing: f64) -> (Similarity, Vec<(usize, usize, f64)>) {
     let mut t = start;
     let mut pairs = Vec::new();
@@ -368,8 +367,8 @@ mod tests {
         // (a fifth of the first visit's), and the first visit 242; the truth's transform from
         // the dots both found.
         let (moving, fixed, moving_frame, fixed_frame, truth) = fixture(include_str!("../../../../fixtures/registration/faded-visit-with-strays.json"));
-        // A dot's nearest neighbours at the sparse visit are not those at the first.
-        // The plain search alone lines up 16 dots at a pose 380 px off.
+        // A dot's nearest neighbours at the sparse visit are not those at the first: the plain
+        // search alone lines up 16 dots at a pose 380 px off.
         let plain = Search::new(&moving, &fixed, moving_frame, fixed_frame).run(NEIGHBOURS, NEIGHBOURS);
         assert!(!plain.is_ok_and(|r| corner_error(&r.transform, &truth, moving_frame) < 10.0));
         let reg = register(&moving, &fixed, moving_frame, fixed_frame).unwrap();
