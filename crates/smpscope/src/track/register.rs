@@ -366,35 +366,53 @@ mod tests {
         // Dot centres of synthetic series 2015: its third visit found 92 dots, 46 of them real
         // (a fifth of the first visit's), and the first visit 242; the truth's transform from
         // the dots both found.
-        let (moving, fixed, moving_frame, fixed_frame, truth) = fixture(include_str!("../../../../fixtures/registration/faded-visit-with-strays.json"));
+        let f = Fixture::read(include_str!("../../../../fixtures/registration/faded-visit-with-strays.json"));
         // A dot's nearest neighbours at the sparse visit are not those at the first: the plain
         // search alone lines up 16 dots at a pose 380 px off.
-        let plain = Search::new(&moving, &fixed, moving_frame, fixed_frame).run(NEIGHBOURS, NEIGHBOURS);
-        assert!(!plain.is_ok_and(|r| corner_error(&r.transform, &truth, moving_frame) < 10.0));
-        let reg = register(&moving, &fixed, moving_frame, fixed_frame).unwrap();
-        assert!(corner_error(&reg.transform, &truth, moving_frame) < 0.5);
+        let plain = Search::new(&f.moving, &f.fixed, f.moving_frame, f.fixed_frame).run(NEIGHBOURS, NEIGHBOURS);
+        assert!(!plain.is_ok_and(|r| f.error(&r.transform) < 10.0));
+        let reg = f.register().unwrap();
+        assert!(f.error(&reg.transform) < 0.5);
         assert!(reg.matched >= 30, "{}", reg.matched);
     }
 
-    /// Dot centres of one later visit and the first, and the true transform, from a file of
-    /// fixtures/registration/ (written by the synth crate's `refusals` example).
-    fn fixture(doc: &str) -> (Vec<[f64; 2]>, Vec<[f64; 2]>, (f64, f64), (f64, f64), Similarity) {
-        let doc: serde_json::Value = serde_json::from_str(doc).unwrap();
-        let points = |k: &str| -> Vec<[f64; 2]> { serde_json::from_value(doc[k].clone()).unwrap() };
-        let frame = |k: &str| -> (f64, f64) { serde_json::from_value(doc[k].clone()).unwrap() };
-        let t: [f64; 4] = serde_json::from_value(doc["truth"].clone()).unwrap();
-        (points("moving"), points("fixed"), frame("moving_frame"), frame("fixed_frame"), Similarity { a: t[0], b: t[1], tx: t[2], ty: t[3] })
+    /// Dot centres of one later visit and the first, their frames and the true transform, as
+    /// the files of fixtures/registration/ hold them (written by the synth crate's `refusals`
+    /// example).
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        moving: Vec<[f64; 2]>,
+        fixed: Vec<[f64; 2]>,
+        moving_frame: (f64, f64),
+        fixed_frame: (f64, f64),
+        truth: [f64; 4],
     }
 
-    /// Largest distance, px, between where `found` and `truth` carry the corners of `frame`.
-    fn corner_error(found: &Similarity, truth: &Similarity, frame: (f64, f64)) -> f64 {
-        [[0.0, 0.0], [frame.0, 0.0], [0.0, frame.1], [frame.0, frame.1]]
-            .iter()
-            .map(|&p| {
-                let (a, b) = (found.apply(p), truth.apply(p));
-                (a[0] - b[0]).hypot(a[1] - b[1])
-            })
-            .fold(0.0, f64::max)
+    impl Fixture {
+        fn read(doc: &str) -> Fixture {
+            serde_json::from_str(doc).unwrap()
+        }
+
+        fn truth(&self) -> Similarity {
+            let [a, b, tx, ty] = self.truth;
+            Similarity { a, b, tx, ty }
+        }
+
+        fn register(&self) -> Result<Registration, String> {
+            register(&self.moving, &self.fixed, self.moving_frame, self.fixed_frame)
+        }
+
+        /// Largest distance, px, between where `found` and the truth carry the visit's corners.
+        fn error(&self, found: &Similarity) -> f64 {
+            let ((w, h), truth) = (self.moving_frame, self.truth());
+            [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]]
+                .iter()
+                .map(|&p| {
+                    let (a, b) = (found.apply(p), truth.apply(p));
+                    (a[0] - b[0]).hypot(a[1] - b[1])
+                })
+                .fold(0.0, f64::max)
+        }
     }
 
     #[test]
@@ -403,9 +421,9 @@ mod tests {
         // the first visit, which found 99 with its strays). Refined freely, one wrong proposal
         // shrank to a scale of 0 that put all 76 dots on one dot of the first visit, more than
         // the 37 the true pose lines up, and the visit was refused.
-        let (moving, fixed, moving_frame, fixed_frame, truth) = fixture(include_str!("../../../../fixtures/registration/collapsing-visit.json"));
-        let reg = register(&moving, &fixed, moving_frame, fixed_frame).unwrap();
-        assert!(corner_error(&reg.transform, &truth, moving_frame) < 1.0);
+        let f = Fixture::read(include_str!("../../../../fixtures/registration/collapsing-visit.json"));
+        let reg = f.register().unwrap();
+        assert!(f.error(&reg.transform) < 1.0);
         assert!(reg.matched >= 30 && reg.matched <= 40, "{}", reg.matched);
     }
 
