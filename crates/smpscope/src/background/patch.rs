@@ -21,7 +21,7 @@ pub const PATCH_OD: f32 = 0.3;
 /// the densest layouts, and so does a mole whose dots are found as they are elsewhere (the demo
 /// photo demo-3.jpg); the noisy moles of series 2000 and 4015 held 10-40.
 pub const CROWD: f64 = 4.0;
-pub const CROWD_MIN: usize = 4;
+const CROWD_MIN: usize = 4;
 
 /// Cells either side of a cell that make up the skin around it.
 const REACH: usize = 3;

@@ -147,17 +147,13 @@ const RESOLVED_RATIO: f64 = 2.2;
 pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -> (Vec<Dot>, Rejections) {
     let groups = group_touching(candidates);
     let mut results: Vec<Vec<Result<Dot, Reject>>> = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, None)).collect();
-    // Melanin first: the brown fragments of a mole's rim would crowd its cells and take the
-    // real dots on it along (demo-3.jpg the other way round: 8 set aside, 206 dots, not 209).
-    reject_melanin(&mut results, p);
-    set_aside_crowded_patches(&mut results, inp);
+    set_aside_skin(&mut results, inp, p);
     let blur_var = blur_variance(inp);
     let mut ratios: Vec<f64> = results.iter().flatten().flatten().map(|d| 0.5 * d.diameter_px / (d.spread_px.powi(2) + blur_var).sqrt()).collect();
     if ratios.len() >= 10 && crate::plane::quantile(&mut ratios, 0.5) < RESOLVED_RATIO {
         let spread = shared_spread(inp, candidates, &groups, &results);
         results = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, Some(spread))).collect();
-        reject_melanin(&mut results, p);
-        set_aside_crowded_patches(&mut results, inp);
+        set_aside_skin(&mut results, inp, p);
     }
     let mut dots = Vec::new();
     let mut rej = Rejections::default();
@@ -174,6 +170,14 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
     }
     dots.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
     (dots, rej)
+}
+
+/// Sets aside what the skin passed off as dots: brown melanin, then the crowds on dark patches.
+/// Melanin first: the brown fragments of a mole's rim would crowd its cells and take the real
+/// dots on it along (demo-3.jpg the other way round: 8 set aside, 206 dots, not 209).
+fn set_aside_skin(results: &mut [Vec<Result<Dot, Reject>>], inp: &Inputs, p: &MeasureParams) {
+    reject_melanin(results, p);
+    set_aside_crowded_patches(results, inp);
 }
 
 /// Sets aside the dots of dark patches that hold far more dots than the skin: the noise of a

@@ -42,6 +42,19 @@ impl Similarity {
         self.a.hypot(self.b)
     }
 
+    /// Largest distance, px, between where `self` and `other` carry a point of `frame` (width,
+    /// height, px): at one of its corners, as the difference of two similarities is one too.
+    pub fn farthest_apart(&self, other: &Similarity, frame: (f64, f64)) -> f64 {
+        let (w, h) = frame;
+        [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]]
+            .iter()
+            .map(|&p| {
+                let (a, b) = (self.apply(p), other.apply(p));
+                (a[0] - b[0]).hypot(a[1] - b[1])
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// Counter-clockwise in image coordinates (y down), degrees.
     pub fn rotation_deg(&self) -> f64 {
         self.b.atan2(self.a).to_degrees()
@@ -99,8 +112,8 @@ struct Triangle {
 
 /// Neighbours per dot that form its triangles.
 const NEIGHBOURS: usize = 5;
-/// How many times the other's dots one visit must show for a failed search to be tried again
-/// with its neighbourhoods widened, and the most neighbours they are widened to.
+/// How many times the other's dots one visit must show for the search to run again with its
+/// neighbourhoods widened, and the most neighbours they are widened to.
 const DENSER: f64 = 1.5;
 const MAX_NEIGHBOURS: usize = 24;
 
@@ -402,16 +415,9 @@ mod tests {
             register(&self.moving, &self.fixed, self.moving_frame, self.fixed_frame)
         }
 
-        /// Largest distance, px, between where `found` and the truth carry the visit's corners.
+        /// Largest distance, px, between where `found` and the truth carry a point of the visit.
         fn error(&self, found: &Similarity) -> f64 {
-            let ((w, h), truth) = (self.moving_frame, self.truth());
-            [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]]
-                .iter()
-                .map(|&p| {
-                    let (a, b) = (found.apply(p), truth.apply(p));
-                    (a[0] - b[0]).hypot(a[1] - b[1])
-                })
-                .fold(0.0, f64::max)
+            found.farthest_apart(&self.truth(), self.moving_frame)
         }
     }
 
