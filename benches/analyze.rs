@@ -12,8 +12,13 @@ fn bench(c: &mut Criterion) {
         let (bytes, params) = photo_jpeg(w, h);
         for threads in [0usize, 1] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
-            let label = format!("{name}/{}", if threads == 1 { "1 thread".to_string() } else { format!("{} threads", pool.current_num_threads()) });
-            g.bench_function(label, |b| b.iter(|| pool.install(|| smpscope::analyze_bytes(&bytes, "bench.jpg", &params).expect("analysis"))));
+            let label = format!(
+                "{name}/{}",
+                if threads == 1 { "1 thread".to_string() } else { format!("{} threads", pool.current_num_threads()) }
+            );
+            g.bench_function(label, |b| {
+                b.iter(|| pool.install(|| smpscope::analyze_bytes(&bytes, "bench.jpg", &params).expect("analysis")))
+            });
         }
     }
     g.finish();

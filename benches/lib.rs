@@ -12,9 +12,20 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// A synthetic JPEG scalp photo of `w x h` px at 60 px/mm, 80 dots/cm^2, quality 90, and the
 /// parameters (scale and camera blur known) to analyse it with.
 pub fn photo_jpeg(w: u32, h: u32) -> (Vec<u8>, Params) {
-    let spec = SceneSpec { width: w, height: h, px_per_mm: 60.0, density_per_cm2: 80.0, jpeg_quality: Some(90), ..Default::default() };
+    let spec = SceneSpec {
+        width: w,
+        height: h,
+        px_per_mm: 60.0,
+        density_per_cm2: 80.0,
+        jpeg_quality: Some(90),
+        ..Default::default()
+    };
     let scene = render(&spec);
-    let params = Params { px_per_mm: Some(scene.truth.px_per_mm), camera_blur_um: Some(scene.truth.camera_blur_um), ..Default::default() };
+    let params = Params {
+        px_per_mm: Some(scene.truth.px_per_mm),
+        camera_blur_um: Some(scene.truth.camera_blur_um),
+        ..Default::default()
+    };
     (encode(&scene, &spec).bytes, params)
 }
 
@@ -29,7 +40,14 @@ pub fn patient_jpegs() -> (Vec<(String, Vec<u8>)>, Params) {
     spec.poses.push(smpscope_synth::Pose { rotation_deg: -12.0, scale: 0.94, shift: [-0.06, 0.04] });
     spec.shots.push(spec.shots[1].clone());
     let series = smpscope_synth::render_series(&spec);
-    let photos = series.visits.iter().enumerate().map(|(v, visit)| (format!("visit-{}.jpg", v + 1), encode(&visit.scene, &visit.spec).bytes)).collect();
-    let profiles = smpscope::DeviceProfiles::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/devices.toml")).expect("fixtures/devices.toml");
+    let photos = series
+        .visits
+        .iter()
+        .enumerate()
+        .map(|(v, visit)| (format!("visit-{}.jpg", v + 1), encode(&visit.scene, &visit.spec).bytes))
+        .collect();
+    let profiles =
+        smpscope::DeviceProfiles::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/devices.toml"))
+            .expect("fixtures/devices.toml");
     (photos, Params { device_profiles: Some(profiles), ..Default::default() })
 }

@@ -13,7 +13,11 @@ fn analyse_all(photos: &[(String, Vec<u8>)], params: &smpscope::Params) -> Vec<A
 }
 
 fn track_all(analyses: Vec<Analysis>) -> smpscope::Track {
-    let track = smpscope::track(analyses.into_iter().map(|analysis| Visit { analysis, date: None }).collect(), &TrackParams::default()).expect("track");
+    let track = smpscope::track(
+        analyses.into_iter().map(|analysis| Visit { analysis, date: None }).collect(),
+        &TrackParams::default(),
+    )
+    .expect("track");
     assert!(track.left_out.is_empty(), "every visit registers");
     track
 }
@@ -24,7 +28,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("track 5 x 12 MP");
     g.sample_size(10);
     g.bench_function("analyse", |b| b.iter(|| analyse_all(&photos, &params)));
-    g.bench_function("track from analyses", |b| b.iter_batched(|| analyses.clone(), track_all, criterion::BatchSize::LargeInput));
+    g.bench_function("track from analyses", |b| {
+        b.iter_batched(|| analyses.clone(), track_all, criterion::BatchSize::LargeInput)
+    });
     g.bench_function("analyse and track", |b| b.iter(|| track_all(analyse_all(&photos, &params))));
     g.finish();
 }

@@ -83,25 +83,18 @@ fn from_view<T: Copy, U>(
         _ => {
             return Err(Failure::unusable(
                 label,
-                format!(
-                    "an array of shape {shape:?} is not a photo; expected HxW (grey), HxWx3 (RGB) or HxWx4 (RGBA)"
-                ),
+                format!("an array of shape {shape:?} is not a photo; expected HxW (grey), HxWx3 (RGB) or HxWx4 (RGBA)"),
             ));
         }
     };
     if !matches!(c, 1 | 3 | 4) {
         return Err(Failure::unusable(
             label,
-            format!(
-                "shape {shape:?} has {c} channels per pixel; expected 1 (grey), 3 (RGB) or 4 (RGBA)"
-            ),
+            format!("shape {shape:?} has {c} channels per pixel; expected 1 (grey), 3 (RGB) or 4 (RGBA)"),
         ));
     }
     if h == 0 || w == 0 {
-        return Err(Failure::unusable(
-            label,
-            format!("the array is empty (shape {shape:?})"),
-        ));
+        return Err(Failure::unusable(label, format!("the array is empty (shape {shape:?})")));
     }
     if (h as u128) * (w as u128) > MAX_PIXELS as u128 {
         return Err(Failure::unusable(
@@ -131,26 +124,17 @@ pub fn hold<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>, label: &str) -> PyRes
     let np = py.import("numpy")?;
     let mut arr = if obj.is_instance_of::<PyUntypedArray>() {
         obj.clone()
-    } else if obj.hasattr("__array_interface__")?
-        || obj.hasattr("__array__")?
-        || obj.hasattr("__array_struct__")?
-    {
+    } else if obj.hasattr("__array_interface__")? || obj.hasattr("__array__")? || obj.hasattr("__array_struct__")? {
         match np.call_method1("asarray", (obj,)) {
             Ok(a) => a,
             Err(e) => {
-                return Ok(Held::Failed(Failure::unusable(
-                    label,
-                    format!("cannot be read as an array: {e}"),
-                )));
+                return Ok(Held::Failed(Failure::unusable(label, format!("cannot be read as an array: {e}"))));
             }
         }
     } else {
         return Err(err(Failure::parameter(format!(
             "a photo must be a path (str or os.PathLike) or a numpy array, not {}",
-            obj.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|_| "this".into())
+            obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "this".into())
         ))));
     };
     let dtype = arr.getattr("dtype")?;
@@ -172,10 +156,7 @@ pub fn hold<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>, label: &str) -> PyRes
     } else if let Ok(a) = arr.extract::<PyReadonlyArrayDyn<'py, f64>>() {
         Held::F64(label.into(), a)
     } else {
-        let name = dtype
-            .str()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|_| "unknown".into());
+        let name = dtype.str().map(|s| s.to_string()).unwrap_or_else(|_| "unknown".into());
         let hint = match kind.as_str() {
             "i" | "u" => "; convert it, e.g. arr.astype(np.uint8) for 0..255 values",
             "b" => "; a boolean image holds no tone to measure",
@@ -183,9 +164,7 @@ pub fn hold<'py>(py: Python<'py>, obj: &Bound<'py, PyAny>, label: &str) -> PyRes
         };
         Held::Failed(Failure::unusable(
             label,
-            format!(
-                "an array of dtype {name} is not supported: use uint8, uint16, or float in 0..1{hint}"
-            ),
+            format!("an array of dtype {name} is not supported: use uint8, uint16, or float in 0..1{hint}"),
         ))
     };
     Ok(held)
@@ -207,21 +186,15 @@ pub fn roi_from_py(r: &Bound<'_, PyAny>) -> PyResult<Roi> {
     if let Ok(mask) = r.extract::<PyReadonlyArrayDyn<'_, bool>>() {
         let shape = mask.shape().to_vec();
         if shape.len() != 2 {
-            return Err(err(Failure::parameter(format!(
-                "roi mask must be 2-D (height x width), not shape {shape:?}"
-            ))));
+            return Err(err(Failure::parameter(format!("roi mask must be 2-D (height x width), not shape {shape:?}"))));
         }
         let view = mask.as_array();
         let inside = r.py().detach(|| view.iter().copied().collect());
-        return Ok(Roi::Mask {
-            width: shape[1],
-            height: shape[0],
-            inside,
-        });
+        return Ok(Roi::Mask { width: shape[1], height: shape[0], inside });
     }
     if let Ok(points) = r.extract::<Vec<(f64, f64)>>() {
-        let text = serde_json::to_string(&points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
-            .expect("numbers serialise");
+        let text =
+            serde_json::to_string(&points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>()).expect("numbers serialise");
         return Roi::parse_polygon(&text, "roi").map_err(|e| err(e.into()));
     }
     Err(err(Failure::parameter(

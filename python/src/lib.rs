@@ -35,28 +35,16 @@ pub(crate) struct Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure {
-            kind: e.kind(),
-            message: e.to_string(),
-            source: e.source_name().map(str::to_string),
-        }
+        Failure { kind: e.kind(), message: e.to_string(), source: e.source_name().map(str::to_string) }
     }
 }
 
 impl Failure {
     pub fn parameter(message: impl Into<String>) -> Self {
-        Failure {
-            kind: "invalid_parameter",
-            message: message.into(),
-            source: None,
-        }
+        Failure { kind: "invalid_parameter", message: message.into(), source: None }
     }
     pub fn unusable(source: &str, reason: impl std::fmt::Display) -> Self {
-        Failure {
-            kind: "unusable_photo",
-            message: format!("{source}: {reason}"),
-            source: Some(source.to_string()),
-        }
+        Failure { kind: "unusable_photo", message: format!("{source}: {reason}"), source: Some(source.to_string()) }
     }
     /// A file given as a parameter (device profiles, region of interest): even when it cannot
     /// be read at all, the problem is the parameter, not a photo.
@@ -84,9 +72,7 @@ impl Failure {
     fn internal(source: &str, what: &str) -> Self {
         Failure {
             kind: "internal",
-            message: format!(
-                "{source}: internal error in smpscope ({what}); please report it with this photo"
-            ),
+            message: format!("{source}: internal error in smpscope ({what}); please report it with this photo"),
             source: Some(source.to_string()),
         }
     }
@@ -148,8 +134,8 @@ fn params(
     roi: Option<&Bound<'_, PyAny>>,
     profiles: Option<PathBuf>,
 ) -> PyResult<Params> {
-    let mut p: Params = serde_json::from_str(params_json)
-        .map_err(|e| err(Failure::parameter(format!("invalid parameters: {e}"))))?;
+    let mut p: Params =
+        serde_json::from_str(params_json).map_err(|e| err(Failure::parameter(format!("invalid parameters: {e}"))))?;
     if let Some(r) = roi.filter(|r| !r.is_none()) {
         p.roi = Some(roi_from_py(r)?);
     }
@@ -165,9 +151,9 @@ fn params(
 fn pool(threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
     match threads {
         None => Ok(None),
-        Some(n) if !(1..=1024).contains(&n) => Err(err(Failure::parameter(format!(
-            "threads must be between 1 and 1024, not {n}"
-        )))),
+        Some(n) if !(1..=1024).contains(&n) => {
+            Err(err(Failure::parameter(format!("threads must be between 1 and 1024, not {n}"))))
+        }
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .thread_name(|i| format!("smpscope-{i}"))
@@ -216,12 +202,7 @@ fn analyze(
     let pool = pool(threads)?;
     let held = hold(py, photo, "<array>")?;
     let input = held.input().map_err(err)?;
-    py.detach(|| {
-        run(pool.as_ref(), || {
-            analyze_input(&input, &p, require_scale).map(|a| compact(&a))
-        })
-    })
-    .map_err(err)
+    py.detach(|| run(pool.as_ref(), || analyze_input(&input, &p, require_scale).map(|a| compact(&a)))).map_err(err)
 }
 
 /// Analyses many photos on all cores, in parallel, with the GIL released. Returns, in input
@@ -242,11 +223,8 @@ fn analyze_many<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let p = params(py, params_json, roi, profiles)?;
     let pool = pool(threads)?;
-    let held: Vec<Held<'py>> = photos
-        .iter()
-        .enumerate()
-        .map(|(i, ph)| hold(py, ph, &format!("<array #{i}>")))
-        .collect::<PyResult<_>>()?;
+    let held: Vec<Held<'py>> =
+        photos.iter().enumerate().map(|(i, ph)| hold(py, ph, &format!("<array #{i}>"))).collect::<PyResult<_>>()?;
     let inputs: Vec<Result<Input<'_>, Failure>> = held.iter().map(Held::input).collect();
     let total = inputs.len();
     let progress: Option<Py<PyAny>> = progress.filter(|c| !c.is_none()).map(Bound::unbind);
@@ -258,27 +236,21 @@ fn analyze_many<'py>(
         std::thread::scope(|s| {
             s.spawn(move || {
                 run(pool, || {
-                    inputs
-                        .par_iter()
-                        .enumerate()
-                        .for_each_with(tx, |tx, (i, input)| {
-                            let r = match input {
-                                Err(f) => Err(f.clone()),
-                                Ok(_) if cancelled.load(Ordering::Relaxed) => {
-                                    Err(Failure::cancelled(&format!("photo {i}")))
-                                }
-                                Ok(input) => {
-                                    analyze_input(input, p, require_scale).map(|a| compact(&a))
-                                }
-                            };
-                            let _ = tx.send((i, r));
-                        })
+                    inputs.par_iter().enumerate().for_each_with(tx, |tx, (i, input)| {
+                        let r = match input {
+                            Err(f) => Err(f.clone()),
+                            Ok(_) if cancelled.load(Ordering::Relaxed) => {
+                                Err(Failure::cancelled(&format!("photo {i}")))
+                            }
+                            Ok(input) => analyze_input(input, p, require_scale).map(|a| compact(&a)),
+                        };
+                        let _ = tx.send((i, r));
+                    })
                 })
             });
             // Results arrive here, on the calling thread, as photos finish: report progress
             // and watch for Ctrl-C, holding the GIL only for that moment.
-            let mut results: Vec<Option<Result<String, Failure>>> =
-                (0..total).map(|_| None).collect();
+            let mut results: Vec<Option<Result<String, Failure>>> = (0..total).map(|_| None).collect();
             let mut interrupted: Option<PyErr> = None;
             for (done, (i, r)) in rx.iter().enumerate() {
                 results[i] = Some(r);
@@ -329,26 +301,16 @@ fn track<'py>(
     require_scale: bool,
     threads: Option<usize>,
 ) -> PyResult<(String, Vec<String>)> {
-    let tp: TrackParams = serde_json::from_str(track_params_json).map_err(|e| {
-        err(Failure::parameter(format!(
-            "invalid tracking parameters: {e}"
-        )))
-    })?;
+    let tp: TrackParams = serde_json::from_str(track_params_json)
+        .map_err(|e| err(Failure::parameter(format!("invalid tracking parameters: {e}"))))?;
     tp.validate().map_err(|e| err(e.into()))?;
     if visits.len() < 2 {
-        return Err(err(Failure::parameter(format!(
-            "tracking needs at least two visits, not {}",
-            visits.len()
-        ))));
+        return Err(err(Failure::parameter(format!("tracking needs at least two visits, not {}", visits.len()))));
     }
     let dates: Vec<Option<NaiveDate>> = match dates {
         None => vec![None; visits.len()],
         Some(d) if d.len() != visits.len() => {
-            return Err(err(Failure::parameter(format!(
-                "{} dates for {} visits",
-                d.len(),
-                visits.len()
-            ))));
+            return Err(err(Failure::parameter(format!("{} dates for {} visits", d.len(), visits.len()))));
         }
         Some(d) => d
             .iter()
@@ -357,9 +319,7 @@ fn track<'py>(
                 s.as_deref()
                     .map(|s| {
                         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-                            err(Failure::parameter(format!(
-                                "dates[{i}]: {s:?} is not a date (YYYY-MM-DD)"
-                            )))
+                            err(Failure::parameter(format!("dates[{i}]: {s:?} is not a date (YYYY-MM-DD)")))
                         })
                     })
                     .transpose()
@@ -379,11 +339,8 @@ fn track<'py>(
             "photo" => Given::Photo(hold(py, obj, &format!("<array #{i}>"))?),
             "analysis" => {
                 let text: String = obj.extract()?;
-                let a: Analysis = serde_json::from_str(&text).map_err(|e| {
-                    err(Failure::parameter(format!(
-                        "visit {i}: not an analysis document: {e}"
-                    )))
-                })?;
+                let a: Analysis = serde_json::from_str(&text)
+                    .map_err(|e| err(Failure::parameter(format!("visit {i}: not an analysis document: {e}"))))?;
                 if a.schema != smpscope::ANALYSIS_SCHEMA {
                     return Err(err(Failure::parameter(format!(
                         "visit {i}: schema {:?}, expected {:?}",
@@ -394,9 +351,7 @@ fn track<'py>(
                 Given::Analysis(Box::new(a))
             }
             other => {
-                return Err(err(Failure::parameter(format!(
-                    "visit {i}: unknown kind {other:?}"
-                ))));
+                return Err(err(Failure::parameter(format!("visit {i}: unknown kind {other:?}"))));
             }
         });
     }
@@ -407,55 +362,33 @@ fn track<'py>(
             Given::Analysis(_) => Ok(None),
         })
         .collect();
-    let analyses_given: Vec<Option<&Analysis>> = given
-        .iter()
-        .map(|g| {
-            if let Given::Analysis(a) = g {
-                Some(&**a)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let analyses_given: Vec<Option<&Analysis>> =
+        given.iter().map(|g| if let Given::Analysis(a) = g { Some(&**a) } else { None }).collect();
 
     let result = py.detach(|| {
-        run(
-            pool.as_ref(),
-            || -> Result<(String, Vec<String>), Failure> {
-                let analyses: Vec<Result<Analysis, Failure>> = inputs
-                    .par_iter()
-                    .zip(&analyses_given)
-                    .map(|(input, given)| match (input, given) {
-                        (Err(f), _) => Err(f.clone()),
-                        (Ok(Some(input)), _) => analyze_input(input, &p, require_scale),
-                        (Ok(None), Some(a)) => {
-                            if require_scale && a.scale.px_per_mm.is_none() {
-                                return Err(Failure::missing_scale(a));
-                            }
-                            Ok((*a).clone())
+        run(pool.as_ref(), || -> Result<(String, Vec<String>), Failure> {
+            let analyses: Vec<Result<Analysis, Failure>> = inputs
+                .par_iter()
+                .zip(&analyses_given)
+                .map(|(input, given)| match (input, given) {
+                    (Err(f), _) => Err(f.clone()),
+                    (Ok(Some(input)), _) => analyze_input(input, &p, require_scale),
+                    (Ok(None), Some(a)) => {
+                        if require_scale && a.scale.px_per_mm.is_none() {
+                            return Err(Failure::missing_scale(a));
                         }
-                        (Ok(None), None) => unreachable!("a visit is a photo or an analysis"),
-                    })
-                    .collect();
-                let analyses: Vec<Analysis> = analyses.into_iter().collect::<Result<_, _>>()?;
-                let docs: Vec<String> = analyses.iter().map(compact).collect();
-                let visits: Vec<Visit> = analyses
-                    .into_iter()
-                    .zip(&dates)
-                    .map(|(analysis, date)| Visit {
-                        analysis,
-                        date: *date,
-                    })
-                    .collect();
-                let t = guarded("tracking", || {
-                    smpscope::track(visits, &tp).map_err(Failure::from)
-                })?;
-                Ok((
-                    serde_json::to_string(&t).expect("a track always serialises"),
-                    docs,
-                ))
-            },
-        )
+                        Ok((*a).clone())
+                    }
+                    (Ok(None), None) => unreachable!("a visit is a photo or an analysis"),
+                })
+                .collect();
+            let analyses: Vec<Analysis> = analyses.into_iter().collect::<Result<_, _>>()?;
+            let docs: Vec<String> = analyses.iter().map(compact).collect();
+            let visits: Vec<Visit> =
+                analyses.into_iter().zip(&dates).map(|(analysis, date)| Visit { analysis, date: *date }).collect();
+            let t = guarded("tracking", || smpscope::track(visits, &tp).map_err(Failure::from))?;
+            Ok((serde_json::to_string(&t).expect("a track always serialises"), docs))
+        })
     });
     result.map_err(err)
 }
@@ -473,24 +406,17 @@ fn overlay_image(
     if let Some(m) = max_side
         && m < 64
     {
-        return Err(err(Failure::parameter(format!(
-            "max_side must be at least 64 px, not {m}"
-        ))));
+        return Err(err(Failure::parameter(format!("max_side must be at least 64 px, not {m}"))));
     }
     let held = hold(py, photo, "<array>")?;
     let input = held.input().map_err(err)?;
     py.detach(|| {
         guarded(input.label(), || {
             let photo = input.load()?;
-            if (photo.info.width, photo.info.height)
-                != (analysis.image.width, analysis.image.height)
-            {
+            if (photo.info.width, photo.info.height) != (analysis.image.width, analysis.image.height) {
                 return Err(Failure::parameter(format!(
                     "the photo is {}x{} px but the analysis is of a {}x{} px photo",
-                    photo.info.width,
-                    photo.info.height,
-                    analysis.image.width,
-                    analysis.image.height
+                    photo.info.width, photo.info.height, analysis.image.width, analysis.image.height
                 )));
             }
             let long = photo.width().max(photo.height()) as f64;
@@ -504,23 +430,9 @@ fn overlay_image(
                 ((photo.width() as f64 * k).round() as u32).max(16),
                 ((photo.height() as f64 * k).round() as u32).max(16),
             );
-            let small = image::imageops::resize(
-                &photo.to_rgb8(),
-                w,
-                h,
-                image::imageops::FilterType::Triangle,
-            );
-            let small = Photo::from_pixels(
-                input.label(),
-                w as usize,
-                h as usize,
-                3,
-                Pixels::U8(small.into_raw()),
-            )?;
-            let (kx, ky) = (
-                w as f64 / photo.width() as f64,
-                h as f64 / photo.height() as f64,
-            );
+            let small = image::imageops::resize(&photo.to_rgb8(), w, h, image::imageops::FilterType::Triangle);
+            let small = Photo::from_pixels(input.label(), w as usize, h as usize, 3, Pixels::U8(small.into_raw()))?;
+            let (kx, ky) = (w as f64 / photo.width() as f64, h as f64 / photo.height() as f64);
             for d in &mut analysis.dots {
                 d.x = (d.x + 0.5) * kx - 0.5;
                 d.y = (d.y + 0.5) * ky - 0.5;
@@ -562,15 +474,10 @@ fn overlay_png<'py>(
     let img = overlay_image(py, photo, analysis_json, max_side)?;
     let bytes = py.detach(|| {
         let mut out = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Png)
-            .map(|_| out.into_inner())
+        img.write_to(&mut out, image::ImageFormat::Png).map(|_| out.into_inner())
     });
     let bytes = bytes.map_err(|e| {
-        err(Failure {
-            kind: "internal",
-            message: format!("cannot encode the overlay as PNG: {e}"),
-            source: None,
-        })
+        err(Failure { kind: "internal", message: format!("cannot encode the overlay as PNG: {e}"), source: None })
     })?;
     Ok(PyBytes::new(py, &bytes))
 }

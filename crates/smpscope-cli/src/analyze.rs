@@ -31,7 +31,8 @@ pub struct AnalyzeArgs {
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode, Error> {
     let params = a.analysis.params()?;
     for dir in [&a.out, &a.overlay].into_iter().flatten() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io { source_name: dir.display().to_string(), reason: e.to_string() })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Io { source_name: dir.display().to_string(), reason: e.to_string() })?;
     }
     let bar = a.analysis.progress(a.photos.len());
     let docs: Vec<Result<Value, Value>> = a.analysis.pool()?.install(|| {
@@ -65,7 +66,9 @@ pub fn analyze_one(path: &Path, params: &Params, overlay: Option<&Path>) -> Resu
     let analysis = smpscope::analyze_photo(&photo, params)?;
     if let Some(dir) = overlay {
         let out = dir.join(format!("{}.overlay.png", stem(path)));
-        smpscope::overlay::draw(&photo, &analysis).save(&out).map_err(|e| Error::Io { source_name: out.display().to_string(), reason: e.to_string() })?;
+        smpscope::overlay::draw(&photo, &analysis)
+            .save(&out)
+            .map_err(|e| Error::Io { source_name: out.display().to_string(), reason: e.to_string() })?;
     }
     Ok(analysis)
 }

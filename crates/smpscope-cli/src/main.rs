@@ -74,8 +74,13 @@ fn main() -> ExitCode {
 /// Reads a JSON or TOML file into `T`, naming the file in any error.
 fn read_config<T: serde::de::DeserializeOwned>(p: &Path, what: &str) -> Result<T, Error> {
     let name = p.display().to_string();
-    let text = std::fs::read_to_string(p).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
-    let parsed = if p.extension().is_some_and(|e| e == "json") { serde_json::from_str(&text).map_err(|e| e.to_string()) } else { toml::from_str(&text).map_err(|e| e.to_string()) };
+    let text =
+        std::fs::read_to_string(p).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
+    let parsed = if p.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.to_string())
+    };
     parsed.map_err(|reason| Error::BadInputFile { source_name: name, reason: format!("not valid {what}: {reason}") })
 }
 
@@ -106,7 +111,9 @@ impl AnalysisArgs {
 
     fn progress(&self, photos: usize) -> ProgressBar {
         let bar = if self.quiet { ProgressBar::hidden() } else { ProgressBar::new(photos as u64) };
-        bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} photos {elapsed} {msg}").expect("valid template"));
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} photos {elapsed} {msg}").expect("valid template"),
+        );
         bar
     }
 }
@@ -130,7 +137,8 @@ fn write_text(path: &Path, text: &str) -> Result<(), Error> {
         println!("{text}");
         return Ok(());
     }
-    std::fs::write(path, format!("{text}\n")).map_err(|e| Error::Io { source_name: path.display().to_string(), reason: e.to_string() })
+    std::fs::write(path, format!("{text}\n"))
+        .map_err(|e| Error::Io { source_name: path.display().to_string(), reason: e.to_string() })
 }
 
 fn pretty(v: &Value) -> String {

@@ -48,17 +48,25 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     track_params.touch_up_threshold = a.threshold.unwrap_or(track_params.touch_up_threshold);
     track_params.validate()?;
     if !a.dates.is_empty() && a.dates.len() != a.visits.len() {
-        return Err(Error::InvalidParameter { name: "dates".into(), reason: format!("{} dates for {} visits", a.dates.len(), a.visits.len()) });
+        return Err(Error::InvalidParameter {
+            name: "dates".into(),
+            reason: format!("{} dates for {} visits", a.dates.len(), a.visits.len()),
+        });
     }
     if let Some(dir) = &a.overlay {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io { source_name: dir.display().to_string(), reason: e.to_string() })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Io { source_name: dir.display().to_string(), reason: e.to_string() })?;
     }
     let bar = a.analysis.progress(a.visits.len());
     let analyses: Vec<Result<Analysis, Error>> = a.analysis.pool()?.install(|| {
         a.visits
             .par_iter()
             .map(|p| {
-                let r = if p.extension().is_some_and(|e| e == "json") { read_config(p, "analysis document") } else { analyze_one(p, &params, a.overlay.as_deref()) };
+                let r = if p.extension().is_some_and(|e| e == "json") {
+                    read_config(p, "analysis document")
+                } else {
+                    analyze_one(p, &params, a.overlay.as_deref())
+                };
                 bar.inc(1);
                 r
             })
@@ -101,9 +109,29 @@ fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
     let io = |e: csv::Error| Error::Io { source_name: path.display().to_string(), reason: e.to_string() };
     let mut w = csv::Writer::from_path(path).map_err(io)?;
     w.write_record([
-        "visit", "source", "date", "months", "baseline", "touch_up", "dot_count", "density_per_cm2", "shared_dots", "matched", "lost", "new",
-        "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b", "delta_b_low", "delta_b_high",
-        "rotation_deg", "scale", "residual_um",
+        "visit",
+        "source",
+        "date",
+        "months",
+        "baseline",
+        "touch_up",
+        "dot_count",
+        "density_per_cm2",
+        "shared_dots",
+        "matched",
+        "lost",
+        "new",
+        "density_retained",
+        "ink_retained",
+        "spread_growth_um",
+        "diameter_change_um",
+        "colour_shift_de",
+        "delta_b",
+        "delta_b_low",
+        "delta_b_high",
+        "rotation_deg",
+        "scale",
+        "residual_um",
     ])
     .map_err(io)?;
     let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();

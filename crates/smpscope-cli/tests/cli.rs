@@ -47,7 +47,21 @@ fn a_bad_photo_gives_an_error_record_and_the_others_still_run() {
     let (n, t) = (doc["summary"]["dot_count"].as_f64().unwrap(), truth["dots"].as_array().unwrap().len() as f64);
     assert!((n - t).abs() <= 0.06 * t, "{n} dots found, {t} in truth");
     let dots = doc["dots"].as_array().unwrap();
-    for field in ["x", "y", "diameter_um", "spread_um", "fwhm_um", "peak_od", "ink", "eccentricity", "angle_deg", "lab", "skin_lab", "delta_e", "score"] {
+    for field in [
+        "x",
+        "y",
+        "diameter_um",
+        "spread_um",
+        "fwhm_um",
+        "peak_od",
+        "ink",
+        "eccentricity",
+        "angle_deg",
+        "lab",
+        "skin_lab",
+        "delta_e",
+        "score",
+    ] {
         assert!(!dots[0][field].is_null(), "dot field {field} missing");
     }
     assert!(out.path().join("demo-1.overlay.png").exists());
@@ -73,7 +87,10 @@ fn without_a_scale_lengths_are_null_with_a_warning() {
 #[test]
 fn nonsense_arguments_exit_2() {
     let photo = fixture("photos/demo-1.jpg");
-    for args in [vec!["analyze", photo.to_str().unwrap(), "--px-per-mm", "-3"], vec!["analyze", "/no/such/photo.jpg", "--roi", "/no/such/roi.json"]] {
+    for args in [
+        vec!["analyze", photo.to_str().unwrap(), "--px-per-mm", "-3"],
+        vec!["analyze", "/no/such/photo.jpg", "--roi", "/no/such/roi.json"],
+    ] {
         let o = smpscope(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(!o.stderr.is_empty());
@@ -90,7 +107,15 @@ fn track_follows_the_demo_patient_and_writes_csv() {
     for v in [3, 1, 4, 2] {
         args.push(fixture(&format!("patient/visit-{v}.jpg")).display().to_string());
     }
-    for a in ["--profiles", fixture("devices.toml").to_str().unwrap(), "--out", json.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "-q"] {
+    for a in [
+        "--profiles",
+        fixture("devices.toml").to_str().unwrap(),
+        "--out",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "-q",
+    ] {
         args.push(a.into());
     }
     let o = smpscope(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -104,12 +129,16 @@ fn track_follows_the_demo_patient_and_writes_csv() {
     // 0.625 at the second and third visits, a touch-up before the fourth.
     let ink: Vec<f64> = visits[1..3].iter().map(|v| v["ink_retained"].as_f64().unwrap()).collect();
     assert!((ink[0] - 0.830).abs() < 0.03 && (ink[1] - 0.625).abs() < 0.03, "{ink:?}");
-    assert_eq!(visits.iter().map(|v| v["touch_up"].as_bool().unwrap()).collect::<Vec<_>>(), [false, false, false, true]);
+    assert_eq!(
+        visits.iter().map(|v| v["touch_up"].as_bool().unwrap()).collect::<Vec<_>>(),
+        [false, false, false, true]
+    );
     // True delta b* (median over the dots, first visit's light): blueing, then fresh ink.
     for (v, truth) in visits[1..].iter().zip([-1.70, -2.10, 0.0]) {
         assert!(v["registration"]["residual_um"].as_f64().unwrap() < 25.0);
         let db = v["delta_b"].as_f64().unwrap();
-        let interval: Vec<f64> = v["delta_b_interval"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let interval: Vec<f64> =
+            v["delta_b_interval"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
         assert!(interval[0] < db && db < interval[1] && interval[0] < truth && truth < interval[1], "{truth}: {v}");
         if truth < 0.0 {
             assert!(interval[1] < 0.0, "blueing seen with certainty: {v}");
@@ -127,18 +156,46 @@ fn track_follows_the_demo_patient_and_writes_csv() {
 fn track_leaves_out_a_visit_of_another_scalp_area() {
     let out = tempfile::tempdir().unwrap();
     let json = out.path().join("track.json");
-    let (v1, v2, other) = (fixture("patient/visit-1.jpg"), fixture("patient/visit-2.jpg"), fixture("photos/demo-1.jpg"));
+    let (v1, v2, other) =
+        (fixture("patient/visit-1.jpg"), fixture("patient/visit-2.jpg"), fixture("photos/demo-1.jpg"));
     let o = smpscope(&[
-        "track", v1.to_str().unwrap(), v2.to_str().unwrap(), other.to_str().unwrap(), "--dates", "2023-03-14,2023-11-12,2024-05-01",
-        "--profiles", fixture("devices.toml").to_str().unwrap(), "--out", json.to_str().unwrap(), "-q",
+        "track",
+        v1.to_str().unwrap(),
+        v2.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--dates",
+        "2023-03-14,2023-11-12,2024-05-01",
+        "--profiles",
+        fixture("devices.toml").to_str().unwrap(),
+        "--out",
+        json.to_str().unwrap(),
+        "-q",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("demo-1.jpg: cannot register"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("demo-1.jpg: cannot register"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let doc = read(&json);
     assert_eq!(doc["visits"].as_array().unwrap().len(), 2);
-    assert!(doc["left_out"][0]["source"].as_str().unwrap().ends_with("demo-1.jpg") && doc["left_out"][0]["date"] == "2024-05-01", "{}", doc["left_out"]);
+    assert!(
+        doc["left_out"][0]["source"].as_str().unwrap().ends_with("demo-1.jpg")
+            && doc["left_out"][0]["date"] == "2024-05-01",
+        "{}",
+        doc["left_out"]
+    );
     // Alone with the first visit, it refuses the series.
-    let o = smpscope(&["track", v1.to_str().unwrap(), other.to_str().unwrap(), "--dates", "2023-03-14,2024-05-01", "--profiles", fixture("devices.toml").to_str().unwrap(), "-q"]);
+    let o = smpscope(&[
+        "track",
+        v1.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--dates",
+        "2023-03-14,2024-05-01",
+        "--profiles",
+        fixture("devices.toml").to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(o.status.code(), Some(1));
 }
 

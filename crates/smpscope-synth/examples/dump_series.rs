@@ -46,20 +46,40 @@ fn main() {
         }
         out
     }).collect();
-    for l in lines { println!("{l}"); }
+    for l in lines {
+        println!("{l}");
+    }
 }
 
 /// `run_series` with every visit saved as PNG (no JPEG loss): to tell JPEG effects apart.
-fn run_png(spec: &smpscope_synth::SeriesSpec) -> (Result<smpscope::Track, smpscope::Error>, Vec<smpscope::Analysis>, smpscope_synth::SeriesTruth) {
+fn run_png(
+    spec: &smpscope_synth::SeriesSpec,
+) -> (Result<smpscope::Track, smpscope::Error>, Vec<smpscope::Analysis>, smpscope_synth::SeriesTruth) {
     let series = smpscope_synth::render_series(spec);
     let b = &spec.base;
-    let p = smpscope::Params { px_per_mm: Some(b.px_per_mm), camera_blur_um: Some(b.camera_blur_px * 1000.0 / b.px_per_mm), ..Default::default() };
-    let analyses: Vec<smpscope::Analysis> = series.visits.iter().enumerate().map(|(v, vs)| {
-        let mut s = vs.spec.clone();
-        s.jpeg_quality = None;
-        let photo = smpscope_synth::encode(&vs.scene, &s);
-        smpscope::analyze_bytes(&photo.bytes, &format!("visit-{}.png", v + 1), &p).expect("analysable")
-    }).collect();
-    let visits = analyses.iter().zip(&series.truth.visits).map(|(a, t)| smpscope::Visit { analysis: a.clone(), date: chrono::NaiveDate::parse_from_str(&t.date, "%Y-%m-%d").ok() }).collect();
+    let p = smpscope::Params {
+        px_per_mm: Some(b.px_per_mm),
+        camera_blur_um: Some(b.camera_blur_px * 1000.0 / b.px_per_mm),
+        ..Default::default()
+    };
+    let analyses: Vec<smpscope::Analysis> = series
+        .visits
+        .iter()
+        .enumerate()
+        .map(|(v, vs)| {
+            let mut s = vs.spec.clone();
+            s.jpeg_quality = None;
+            let photo = smpscope_synth::encode(&vs.scene, &s);
+            smpscope::analyze_bytes(&photo.bytes, &format!("visit-{}.png", v + 1), &p).expect("analysable")
+        })
+        .collect();
+    let visits = analyses
+        .iter()
+        .zip(&series.truth.visits)
+        .map(|(a, t)| smpscope::Visit {
+            analysis: a.clone(),
+            date: chrono::NaiveDate::parse_from_str(&t.date, "%Y-%m-%d").ok(),
+        })
+        .collect();
     (smpscope::track(visits, &TrackParams::default()), analyses, series.truth)
 }

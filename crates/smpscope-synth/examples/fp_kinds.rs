@@ -18,47 +18,87 @@ fn main() {
     let (first, count) = (a.first().copied().unwrap_or(5000), a.get(1).copied().unwrap_or(30));
     let series = std::env::var_os("SERIES").is_some();
     // Each photo's id: the seed, or seed * 10 + visit for series.
-    let cases: Vec<(u64, smpscope::Analysis, smpscope_synth::Truth)> = (first..first + count).into_par_iter().flat_map_iter(|seed| {
-        if series {
-            let spec = smpscope_synth::evaluate_series::random_series(seed, (20.0, 15.0), 1200);
-            let (_, analyses, truth) = smpscope_synth::evaluate_series::run_series(&spec, &smpscope::TrackParams::default());
-            analyses.into_iter().zip(truth.visits).enumerate().map(|(k, (a, v))| (seed * 10 + k as u64, a, v.truth)).collect::<Vec<_>>()
-        } else {
-            let spec = random_scene(seed, (20.0, 15.0), 1200);
-            let scene = render(&spec);
-            let photo = encode(&scene, &spec);
-            smpscope::analyze_bytes(&photo.bytes, "x.jpg", &params_for(&scene.truth)).ok().map(|a| (seed, a, scene.truth)).into_iter().collect()
-        }
-    }).collect();
-    let rows: Vec<String> = cases.par_iter().flat_map_iter(|(seed, an, t)| {
-        let seed = *seed;
-        let all: Vec<usize> = (0..t.dots.len()).collect();
-        let pairs = pair_detections(t, &an.dots, &all);
-        let mut used = vec![false; an.dots.len()];
-        for &(_, j) in &pairs { used[j] = true; }
-        let pxmm = t.px_per_mm;
-        let mut out = vec![];
-        for (j, d) in an.dots.iter().enumerate() {
-            let kind = if used[j] { "TRUE".to_string() } else {
-                let p = [d.x, d.y];
-                let mut best = ("none".to_string(), f64::MAX);
-                for ds in &t.distractors {
-                    let reach = ds.size_um / 2000.0 * pxmm + 2.0;
-                    let dist = match &ds.path {
-                        Some(path) => path.windows(2).map(|w| seg_dist(p, w[0], w[1])).fold(f64::MAX, f64::min),
-                        None => (ds.x - d.x).hypot(ds.y - d.y),
-                    };
-                    if dist <= reach.max(match ds.kind { DistractorKind::Freckle | DistractorKind::Mole => ds.size_um / 2000.0 * pxmm * 1.3, _ => 0.0 }) && dist < best.1 {
-                        best = (format!("{:?}", ds.kind), dist);
+    let cases: Vec<(u64, smpscope::Analysis, smpscope_synth::Truth)> = (first..first + count)
+        .into_par_iter()
+        .flat_map_iter(|seed| {
+            if series {
+                let spec = smpscope_synth::evaluate_series::random_series(seed, (20.0, 15.0), 1200);
+                let (_, analyses, truth) =
+                    smpscope_synth::evaluate_series::run_series(&spec, &smpscope::TrackParams::default());
+                analyses
+                    .into_iter()
+                    .zip(truth.visits)
+                    .enumerate()
+                    .map(|(k, (a, v))| (seed * 10 + k as u64, a, v.truth))
+                    .collect::<Vec<_>>()
+            } else {
+                let spec = random_scene(seed, (20.0, 15.0), 1200);
+                let scene = render(&spec);
+                let photo = encode(&scene, &spec);
+                smpscope::analyze_bytes(&photo.bytes, "x.jpg", &params_for(&scene.truth))
+                    .ok()
+                    .map(|a| (seed, a, scene.truth))
+                    .into_iter()
+                    .collect()
+            }
+        })
+        .collect();
+    let rows: Vec<String> = cases
+        .par_iter()
+        .flat_map_iter(|(seed, an, t)| {
+            let seed = *seed;
+            let all: Vec<usize> = (0..t.dots.len()).collect();
+            let pairs = pair_detections(t, &an.dots, &all);
+            let mut used = vec![false; an.dots.len()];
+            for &(_, j) in &pairs {
+                used[j] = true;
+            }
+            let pxmm = t.px_per_mm;
+            let mut out = vec![];
+            for (j, d) in an.dots.iter().enumerate() {
+                let kind = if used[j] {
+                    "TRUE".to_string()
+                } else {
+                    let p = [d.x, d.y];
+                    let mut best = ("none".to_string(), f64::MAX);
+                    for ds in &t.distractors {
+                        let reach = ds.size_um / 2000.0 * pxmm + 2.0;
+                        let dist = match &ds.path {
+                            Some(path) => path.windows(2).map(|w| seg_dist(p, w[0], w[1])).fold(f64::MAX, f64::min),
+                            None => (ds.x - d.x).hypot(ds.y - d.y),
+                        };
+                        if dist
+                            <= reach.max(match ds.kind {
+                                DistractorKind::Freckle | DistractorKind::Mole => ds.size_um / 2000.0 * pxmm * 1.3,
+                                _ => 0.0,
+                            })
+                            && dist < best.1
+                        {
+                            best = (format!("{:?}", ds.kind), dist);
+                        }
                     }
-                }
-                best.0
-            };
-            let br = if d.od_rgb[0] > 0.0 { d.od_rgb[2] / d.od_rgb[0] } else { 0.0 };
-            out.push(format!("{seed}\t{}\t{:.0}\t{kind}\t{:.2}\t{:.1}\t{:.2}\t{:.2}\t{:.3}\t{:.2}\t{:.2}\t{:.3}", t.conditions.skin_type, pxmm, d.eccentricity, d.snr, br, d.diameter_px, d.peak_od, d.spread_px, d.score, d.ink_px));
-        }
-        out
-    }).collect();
+                    best.0
+                };
+                let br = if d.od_rgb[0] > 0.0 { d.od_rgb[2] / d.od_rgb[0] } else { 0.0 };
+                out.push(format!(
+                    "{seed}\t{}\t{:.0}\t{kind}\t{:.2}\t{:.1}\t{:.2}\t{:.2}\t{:.3}\t{:.2}\t{:.2}\t{:.3}",
+                    t.conditions.skin_type,
+                    pxmm,
+                    d.eccentricity,
+                    d.snr,
+                    br,
+                    d.diameter_px,
+                    d.peak_od,
+                    d.spread_px,
+                    d.score,
+                    d.ink_px
+                ));
+            }
+            out
+        })
+        .collect();
     println!("photo\tskin\tpxmm\tkind\tecc\tsnr\tbr\tdiam\tpeak\tspread\tscore\tink");
-    for r in rows { println!("{r}"); }
+    for r in rows {
+        println!("{r}");
+    }
 }

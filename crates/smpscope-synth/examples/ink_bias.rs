@@ -22,10 +22,13 @@ fn main() {
         let scene = render(&spec);
         let photo = encode(&scene, &spec);
         let params = params_for(&scene.truth);
-        
+
         let a = smpscope::analyze_bytes(&photo.bytes, "x", &params).unwrap();
         let all: Vec<usize> = (0..scene.truth.dots.len()).collect();
-        let mut r: Vec<f64> = pair_detections(&scene.truth, &a.dots, &all).iter().map(|&(i, j)| a.dots[j].ink.unwrap() / scene.truth.dots[i].ink).collect();
+        let mut r: Vec<f64> = pair_detections(&scene.truth, &a.dots, &all)
+            .iter()
+            .map(|&(i, j)| a.dots[j].ink.unwrap() / scene.truth.dots[i].ink)
+            .collect();
         r.sort_by(f64::total_cmp);
         println!("{name:<20} n {:>4} median measured/true ink {:.3}", r.len(), r[r.len() / 2]);
     }

@@ -19,9 +19,27 @@ fn main() {
             sum_m += d.ink_px;
             sum_t += t.ink * k * k;
             n += 1;
-            let near = vt.truth.dots.iter().enumerate().filter(|(q, o)| *q != i && (o.x - t.x).hypot(o.y - t.y) < 3.0 * t.diameter_um * k / 1000.0).count();
+            let near = vt
+                .truth
+                .dots
+                .iter()
+                .enumerate()
+                .filter(|(q, o)| *q != i && (o.x - t.x).hypot(o.y - t.y) < 3.0 * t.diameter_um * k / 1000.0)
+                .count();
             if !(0.75..=1.33).contains(&r) {
-                println!("v{v} ratio {r:.2} x {:.0} y {:.0}: diam px {:.2}/{:.2} spread px {:.2}/{:.2} peak {:.3} snr {:.1} ecc {:.2} blur {:.2} neighbours {near}", t.x, t.y, d.diameter_px, t.diameter_um * k / 1000.0, d.spread_px, t.spread_um * k / 1000.0, d.peak_od, d.snr, d.eccentricity, d.blur_px);
+                println!(
+                    "v{v} ratio {r:.2} x {:.0} y {:.0}: diam px {:.2}/{:.2} spread px {:.2}/{:.2} peak {:.3} snr {:.1} ecc {:.2} blur {:.2} neighbours {near}",
+                    t.x,
+                    t.y,
+                    d.diameter_px,
+                    t.diameter_um * k / 1000.0,
+                    d.spread_px,
+                    t.spread_um * k / 1000.0,
+                    d.peak_od,
+                    d.snr,
+                    d.eccentricity,
+                    d.blur_px
+                );
             }
         }
         println!("visit {v}: {n} dots, sum ratio {:.3}", sum_m / sum_t);

@@ -51,7 +51,9 @@ fn main() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    println!("seed\tx\ty\tfate\tpx_per_mm\tskin\tjpeg\tfade\tblur_px\tpeak_od\tdiameter_px\tcandidate_radii\tneighbour_radii\tdistractor_radii\toverlaps");
+    println!(
+        "seed\tx\ty\tfate\tpx_per_mm\tskin\tjpeg\tfade\tblur_px\tpeak_od\tdiameter_px\tcandidate_radii\tneighbour_radii\tdistractor_radii\toverlaps"
+    );
     for r in rows {
         println!("{r}");
     }

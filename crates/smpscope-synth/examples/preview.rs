@@ -36,6 +36,13 @@ fn main() {
     img.save(format!("{stem}.png")).expect("save");
     let (cw, ch) = ((img.width() / 3).min(400), (img.height() / 3).min(300));
     let crop = imageops::crop_imm(&img, (img.width() - cw) / 2, (img.height() - ch) / 2, cw, ch).to_image();
-    imageops::resize(&crop, cw * 3, ch * 3, imageops::FilterType::Nearest).save(format!("{stem}-zoom.png")).expect("save");
-    println!("rendered in {dt:?}: {} dots, {} distractors, {:?}", scene.truth.dots.len(), scene.truth.distractors.len(), scene.truth.conditions);
+    imageops::resize(&crop, cw * 3, ch * 3, imageops::FilterType::Nearest)
+        .save(format!("{stem}-zoom.png"))
+        .expect("save");
+    println!(
+        "rendered in {dt:?}: {} dots, {} distractors, {:?}",
+        scene.truth.dots.len(),
+        scene.truth.distractors.len(),
+        scene.truth.conditions
+    );
 }

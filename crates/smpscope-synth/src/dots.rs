@@ -2,8 +2,8 @@
 //! spread, amount and fade, overlapping partners from layered sessions, and the ink colour.
 
 use rand::Rng;
-use rand_distr::{Distribution, StandardNormal};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
 use smpscope::colour::LUMA;
 
 use crate::region;
@@ -159,7 +159,8 @@ mod tests {
 
     #[test]
     fn lattice_density_matches_the_spec() {
-        let spec = SceneSpec { width: 2000, height: 2000, px_per_mm: 20.0, overlap_fraction: 0.0, ..Default::default() };
+        let spec =
+            SceneSpec { width: 2000, height: 2000, px_per_mm: 20.0, overlap_fraction: 0.0, ..Default::default() };
         let dots = place(&spec, None, 0.0);
         let area_cm2 = (100.0 * 100.0) / 100.0;
         let density = dots.len() as f64 / area_cm2;

@@ -80,7 +80,13 @@ pub fn encode(scene: &Scene, spec: &SceneSpec) -> EncodedPhoto {
                 enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
                 enc.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
                 enc.add_exif_metadata(&exif).expect("the JPEG encoder takes EXIF");
-                enc.encode(stored.as_raw(), stored.width() as u16, stored.height() as u16, jpeg_encoder::ColorType::Rgb).expect("JPEG encoding to memory");
+                enc.encode(
+                    stored.as_raw(),
+                    stored.width() as u16,
+                    stored.height() as u16,
+                    jpeg_encoder::ColorType::Rgb,
+                )
+                .expect("JPEG encoding to memory");
             } else {
                 let mut enc = JpegEncoder::new_with_quality(&mut bytes, q.clamp(1, 100));
                 enc.set_exif_metadata(exif).expect("the JPEG encoder takes EXIF");

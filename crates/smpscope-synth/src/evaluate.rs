@@ -80,7 +80,8 @@ pub fn score(truth: &Truth, analysis: &Analysis) -> PhotoScore {
         s.colour_de.push(delta_e_2000(d.lab, t.lab));
     }
     // Detections in the edge band that matched nothing are not counted either way.
-    s.detected = analysis.dots.iter().enumerate().filter(|(j, d)| used_d[*j] || margin(d.x, d.y, 0.06 * px_mm + 1.0)).count();
+    s.detected =
+        analysis.dots.iter().enumerate().filter(|(j, d)| used_d[*j] || margin(d.x, d.y, 0.06 * px_mm + 1.0)).count();
     s.density_rel_err = match analysis.summary.density_per_cm2 {
         Some(m) if truth.density_per_cm2 > 0.0 => (m / truth.density_per_cm2 - 1.0).abs(),
         _ => f64::NAN,
@@ -99,13 +100,18 @@ pub fn params_for(truth: &Truth) -> Params {
 pub fn random_scene(seed: u64, frame_mm: (f64, f64), max_px: u32) -> SceneSpec {
     let probe = SceneSpec::random(seed, 1000, 750);
     let scale = (max_px as f64 / (frame_mm.0 * probe.px_per_mm)).min(1.0);
-    let (w, h) = ((frame_mm.0 * probe.px_per_mm * scale).round() as u32, (frame_mm.1 * probe.px_per_mm * scale).round() as u32);
+    let (w, h) =
+        ((frame_mm.0 * probe.px_per_mm * scale).round() as u32, (frame_mm.1 * probe.px_per_mm * scale).round() as u32);
     SceneSpec::random(seed, w.max(64), h.max(48))
 }
 
 /// Renders, encodes and analyses one random scene covering `frame_mm`; returns its truth and
 /// score.
-pub fn run_one(seed: u64, frame_mm: (f64, f64), max_px: u32) -> Result<(SceneSpec, Truth, PhotoScore), smpscope::Error> {
+pub fn run_one(
+    seed: u64,
+    frame_mm: (f64, f64),
+    max_px: u32,
+) -> Result<(SceneSpec, Truth, PhotoScore), smpscope::Error> {
     run_spec(seed, random_scene(seed, frame_mm, max_px))
 }
 
@@ -113,7 +119,8 @@ pub fn run_one(seed: u64, frame_mm: (f64, f64), max_px: u32) -> Result<(SceneSpe
 pub fn run_spec(seed: u64, spec: SceneSpec) -> Result<(SceneSpec, Truth, PhotoScore), smpscope::Error> {
     let scene = render(&spec);
     let photo = encode(&scene, &spec);
-    let analysis = smpscope::analyze_bytes(&photo.bytes, &format!("seed-{seed}.{}", photo.extension), &params_for(&scene.truth))?;
+    let analysis =
+        smpscope::analyze_bytes(&photo.bytes, &format!("seed-{seed}.{}", photo.extension), &params_for(&scene.truth))?;
     let s = score(&scene.truth, &analysis);
     Ok((spec, scene.truth, s))
 }
@@ -172,11 +179,14 @@ pub fn bands(truth: &Truth) -> Vec<(&'static str, String)> {
         ("scale px/mm", band(c.px_per_mm, &[30.0, 60.0], &["15-30", "30-60", "60-120"])),
         ("blur px", band(c.camera_blur_px, &[0.7, 1.1], &["<0.7", "0.7-1.1", ">1.1"])),
         ("fade", band(c.fade, &[0.2, 0.4], &["0-20%", "20-40%", "40-60%"])),
-        ("file", match (c.jpeg_quality, c.jpeg_chroma_420) {
-            (None, _) => "png".into(),
-            (Some(_), false) => "jpeg".into(),
-            (Some(_), true) => "jpeg 4:2:0".into(),
-        }),
+        (
+            "file",
+            match (c.jpeg_quality, c.jpeg_chroma_420) {
+                (None, _) => "png".into(),
+                (Some(_), false) => "jpeg".into(),
+                (Some(_), true) => "jpeg 4:2:0".into(),
+            },
+        ),
         ("distractors", if c.distractors { "yes".into() } else { "no".into() }),
         ("shine", band(c.shine_peak, &[1e-9, 0.15], &["none", "<0.15", ">=0.15"])),
     ]
@@ -199,7 +209,18 @@ pub fn format_table(overall: &Figures, rows: &[(String, String, Figures)]) -> St
     let mut out = String::new();
     out.push_str(&format!(
         "{:<12} {:<8} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}\n",
-        "condition", "band", "photos", "prec", "recall", "F1", "dens_err", "diam_um", "sprd_um", "fwhm_um", "ink_err", "dE"
+        "condition",
+        "band",
+        "photos",
+        "prec",
+        "recall",
+        "F1",
+        "dens_err",
+        "diam_um",
+        "sprd_um",
+        "fwhm_um",
+        "ink_err",
+        "dE"
     ));
     let line = |c: &str, b: &str, f: &Figures| {
         format!(

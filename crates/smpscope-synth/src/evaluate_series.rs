@@ -61,18 +61,29 @@ pub struct SeriesScore {
 /// The analysis parameters of every visit: the device's nominal scale and blur.
 fn params_for(spec: &SeriesSpec) -> Params {
     let b = &spec.base;
-    Params { px_per_mm: Some(b.px_per_mm), camera_blur_um: Some(b.camera_blur_px * 1000.0 / b.px_per_mm), ..Default::default() }
+    Params {
+        px_per_mm: Some(b.px_per_mm),
+        camera_blur_um: Some(b.camera_blur_px * 1000.0 / b.px_per_mm),
+        ..Default::default()
+    }
 }
 
 /// A random series whose frame covers `frame_mm` at its own scale, within `max_px`.
 pub fn random_series(seed: u64, frame_mm: (f64, f64), max_px: u32) -> SeriesSpec {
     let probe = SeriesSpec::random(seed, 1000, 750).base.px_per_mm;
     let k = (max_px as f64 / (frame_mm.0 * probe)).min(1.0);
-    SeriesSpec::random(seed, ((frame_mm.0 * probe * k).round() as u32).max(64), ((frame_mm.1 * probe * k).round() as u32).max(48))
+    SeriesSpec::random(
+        seed,
+        ((frame_mm.0 * probe * k).round() as u32).max(64),
+        ((frame_mm.1 * probe * k).round() as u32).max(48),
+    )
 }
 
 /// Renders, encodes, analyses and tracks a series; returns the tracking and the truth.
-pub fn run_series(spec: &SeriesSpec, params: &TrackParams) -> (Result<Track, smpscope::Error>, Vec<Analysis>, SeriesTruth) {
+pub fn run_series(
+    spec: &SeriesSpec,
+    params: &TrackParams,
+) -> (Result<Track, smpscope::Error>, Vec<Analysis>, SeriesTruth) {
     let series = render_series(spec);
     let p = params_for(spec);
     let analyses: Vec<Analysis> = series
@@ -81,7 +92,8 @@ pub fn run_series(spec: &SeriesSpec, params: &TrackParams) -> (Result<Track, smp
         .enumerate()
         .map(|(v, vs)| {
             let photo = encode(&vs.scene, &vs.spec);
-            smpscope::analyze_bytes(&photo.bytes, &format!("visit-{}.{}", v + 1, photo.extension), &p).expect("synthetic photos are analysable")
+            smpscope::analyze_bytes(&photo.bytes, &format!("visit-{}.{}", v + 1, photo.extension), &p)
+                .expect("synthetic photos are analysable")
         })
         .collect();
     let visits = analyses.iter().map(|a| Visit { analysis: a.clone(), date: None }).collect();
@@ -114,7 +126,12 @@ pub fn true_identities(truth: &SeriesTruth, analyses: &[Analysis]) -> Vec<Vec<Op
 }
 
 /// Scores a tracking against the series truth.
-pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, analyses: &[Analysis], truth: &SeriesTruth) -> SeriesScore {
+pub fn score_series(
+    spec: &SeriesSpec,
+    track: &Result<Track, smpscope::Error>,
+    analyses: &[Analysis],
+    truth: &SeriesTruth,
+) -> SeriesScore {
     let mut s = SeriesScore { bands: series_bands(spec), ..Default::default() };
     let track = match track {
         Ok(t) => t,
@@ -126,23 +143,35 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
     let um0 = 1000.0 / spec.base.px_per_mm;
     let n = truth.visits.len();
     // The series' index of each tracked visit (those that could not be registered are left out).
-    let at: Vec<usize> = track.visits.iter().map(|r| analyses.iter().position(|a| a.image.source == r.source).expect("a tracked visit is one of the series'")).collect();
+    let at: Vec<usize> = track
+        .visits
+        .iter()
+        .map(|r| {
+            analyses.iter().position(|a| a.image.source == r.source).expect("a tracked visit is one of the series'")
+        })
+        .collect();
     s.left_out = track.left_out.len();
     let true_t: Vec<Similarity> = truth.visits.iter().map(|v| similarity(v.to_first)).collect();
     // Registration: the visit's true dot centres carried both ways.
     for (v, r) in track.visits.iter().enumerate().skip(1) {
         let est = r.registration.as_ref().map(|r| r.transform).unwrap_or(Similarity::IDENTITY);
-        let d2: Vec<f64> = truth.visits[at[v]].truth.dots.iter().map(|d| {
-            let (a, b) = (est.apply([d.x, d.y]), true_t[at[v]].apply([d.x, d.y]));
-            (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
-        }).collect();
+        let d2: Vec<f64> = truth.visits[at[v]]
+            .truth
+            .dots
+            .iter()
+            .map(|d| {
+                let (a, b) = (est.apply([d.x, d.y]), true_t[at[v]].apply([d.x, d.y]));
+                (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
+            })
+            .collect();
         s.registration_um.push(um0 * (d2.iter().sum::<f64>() / d2.len().max(1) as f64).sqrt());
     }
     // Truth identity of each detected dot, per visit.
     let ident = true_identities(truth, analyses);
     for u in 0..at.len() {
         for t in u + 1..at.len() {
-            let at_u: HashMap<usize, usize> = ident[at[u]].iter().enumerate().filter_map(|(j, id)| Some(((*id)?, j))).collect();
+            let at_u: HashMap<usize, usize> =
+                ident[at[u]].iter().enumerate().filter_map(|(j, id)| Some(((*id)?, j))).collect();
             s.pairs_true += ident[at[t]].iter().filter(|id| id.is_some_and(|id| at_u.contains_key(&id))).count();
             for m in &track.matches {
                 if let (Some(a), Some(b)) = (m.dots[u], m.dots[t])
@@ -155,7 +184,8 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
         }
     }
     // Per-visit figures against the truth under the tracker's definitions and baselines.
-    let index: Vec<HashMap<usize, usize>> = truth.visits.iter().map(|v| v.identity.iter().enumerate().map(|(i, &id)| (id, i)).collect()).collect();
+    let index: Vec<HashMap<usize, usize>> =
+        truth.visits.iter().map(|v| v.identity.iter().enumerate().map(|(i, &id)| (id, i)).collect()).collect();
     let margin = |v: usize| spec.base.diameter_um / 1000.0 * truth.visits[v].px_per_mm;
     let frame = (spec.base.width as f64, spec.base.height as f64);
     let in_view = |p: [f64; 2], v: usize| inside(&[p], &true_t[v].inverse(), frame, margin(v)) == 1;
@@ -165,13 +195,25 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
         let (b, t) = (at[r.baseline], at[t]);
         s.touch_up_visits += 1;
         s.touch_up_right += (r.touch_up == touched) as usize;
-        let shared: Vec<usize> = truth.dots.iter().filter(|d| in_view([d.x, d.y], b) && in_view([d.x, d.y], t)).map(|d| d.identity).collect();
-        let (nb, nt) = (shared.iter().filter(|id| index[b].contains_key(id)).count(), shared.iter().filter(|id| index[t].contains_key(id)).count());
-        let both: Vec<(usize, usize)> = shared.iter().filter_map(|id| Some((index[b].get(id).copied()?, index[t].get(id).copied()?))).collect();
+        let shared: Vec<usize> = truth
+            .dots
+            .iter()
+            .filter(|d| in_view([d.x, d.y], b) && in_view([d.x, d.y], t))
+            .map(|d| d.identity)
+            .collect();
+        let (nb, nt) = (
+            shared.iter().filter(|id| index[b].contains_key(id)).count(),
+            shared.iter().filter(|id| index[t].contains_key(id)).count(),
+        );
+        let both: Vec<(usize, usize)> =
+            shared.iter().filter_map(|id| Some((index[b].get(id).copied()?, index[t].get(id).copied()?))).collect();
         let (tb, tt) = (&truth.visits[b], &truth.visits[t]);
-        let ink = both.iter().map(|&(_, j)| tt.truth.dots[j].ink).sum::<f64>() / both.iter().map(|&(i, _)| tb.truth.dots[i].ink).sum::<f64>();
-        let spread = median(both.iter().map(|&(i, j)| tt.truth.dots[j].spread_um - tb.truth.dots[i].spread_um).collect());
-        let colour = median_lab(both.iter().map(|&(i, _)| tb.lab_ref[i])).zip(median_lab(both.iter().map(|&(_, j)| tt.lab_ref[j])));
+        let ink = both.iter().map(|&(_, j)| tt.truth.dots[j].ink).sum::<f64>()
+            / both.iter().map(|&(i, _)| tb.truth.dots[i].ink).sum::<f64>();
+        let spread =
+            median(both.iter().map(|&(i, j)| tt.truth.dots[j].spread_um - tb.truth.dots[i].spread_um).collect());
+        let colour = median_lab(both.iter().map(|&(i, _)| tb.lab_ref[i]))
+            .zip(median_lab(both.iter().map(|&(_, j)| tt.lab_ref[j])));
         let err = |est: Option<f64>, truth: f64| est.map_or(f64::NAN, |e| (e - truth).abs());
         s.density_err_pts.push(100.0 * err(r.density_retained, nt as f64 / nb.max(1) as f64));
         s.ink_err_pts.push(100.0 * err(r.ink_retained, ink));
@@ -199,7 +241,8 @@ pub fn score_series(spec: &SeriesSpec, track: &Result<Track, smpscope::Error>, a
     let span = truth.visits.last().map_or(0.0, |v| v.months);
     let fade_visits = truth.visits.iter().skip(1).filter(|v| !v.touch_up).count();
     if n >= 3 && span >= 12.0 && fade_visits >= 2 {
-        s.half_life_err = Some(track.trend.half_life_months.map_or(f64::INFINITY, |h| (h / truth.half_life_months - 1.0).abs()));
+        s.half_life_err =
+            Some(track.trend.half_life_months.map_or(f64::INFINITY, |h| (h / truth.half_life_months - 1.0).abs()));
     }
     s
 }
@@ -266,9 +309,15 @@ impl SeriesFigures {
     pub fn of(scores: &[&SeriesScore]) -> SeriesFigures {
         let sum = |f: fn(&SeriesScore) -> usize| scores.iter().map(|s| f(s)).sum::<usize>() as f64;
         let pooled = |f: fn(&SeriesScore) -> &Vec<f64>| mean(scores.iter().flat_map(|s| f(s).iter()));
-        let (p, r) = (sum(|s| s.pairs_correct) / sum(|s| s.pairs_declared).max(1.0), sum(|s| s.pairs_correct) / sum(|s| s.pairs_true).max(1.0));
-        let share = |v: Vec<bool>| if v.is_empty() { f64::NAN } else { v.iter().filter(|&&b| b).count() as f64 / v.len() as f64 };
-        let flat = |f: fn(&SeriesScore) -> &Vec<bool>| share(scores.iter().flat_map(|s| f(s).iter().copied()).collect());
+        let (p, r) = (
+            sum(|s| s.pairs_correct) / sum(|s| s.pairs_declared).max(1.0),
+            sum(|s| s.pairs_correct) / sum(|s| s.pairs_true).max(1.0),
+        );
+        let share = |v: Vec<bool>| {
+            if v.is_empty() { f64::NAN } else { v.iter().filter(|&&b| b).count() as f64 / v.len() as f64 }
+        };
+        let flat =
+            |f: fn(&SeriesScore) -> &Vec<bool>| share(scores.iter().flat_map(|s| f(s).iter().copied()).collect());
         let hl: Vec<f64> = scores.iter().filter_map(|s| s.half_life_err).collect();
         SeriesFigures {
             series: scores.len(),
@@ -305,14 +354,54 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
     }
     let mut out = format!(
         "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
-        "condition", "band", "series", "ref", "out", "reg_um", "m_prec", "m_rec", "m_F1", "dens_pt", "ink_pt", "sprd_um", "colour", "dE", "db", "db_sgn", "db_cov", "claims", "clm_ok", "hl_err", "hl15", "touch"
+        "condition",
+        "band",
+        "series",
+        "ref",
+        "out",
+        "reg_um",
+        "m_prec",
+        "m_rec",
+        "m_F1",
+        "dens_pt",
+        "ink_pt",
+        "sprd_um",
+        "colour",
+        "dE",
+        "db",
+        "db_sgn",
+        "db_cov",
+        "claims",
+        "clm_ok",
+        "hl_err",
+        "hl15",
+        "touch"
     );
     let line = |c: &str, b: &str, f: &SeriesFigures| {
         format!(
             "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>5.0}% {:>5.0}% {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
-            c, b, f.series, f.refused, f.left_out, f.registration_um, f.match_precision, f.match_recall, f.match_f1, f.density_err_pts, f.ink_err_pts,
-            f.spread_err_um, 100.0 * f.colour_reported, f.colour_err_de, f.delta_b_err, 100.0 * f.delta_b_sign_ok, 100.0 * f.delta_b_covered,
-            100.0 * f.delta_b_claimed, 100.0 * f.delta_b_claim_ok, 100.0 * f.half_life_err, 100.0 * f.half_life_within_15, 100.0 * f.touch_up_right
+            c,
+            b,
+            f.series,
+            f.refused,
+            f.left_out,
+            f.registration_um,
+            f.match_precision,
+            f.match_recall,
+            f.match_f1,
+            f.density_err_pts,
+            f.ink_err_pts,
+            f.spread_err_um,
+            100.0 * f.colour_reported,
+            f.colour_err_de,
+            f.delta_b_err,
+            100.0 * f.delta_b_sign_ok,
+            100.0 * f.delta_b_covered,
+            100.0 * f.delta_b_claimed,
+            100.0 * f.delta_b_claim_ok,
+            100.0 * f.half_life_err,
+            100.0 * f.half_life_within_15,
+            100.0 * f.touch_up_right
         )
     };
     out.push_str(&line("overall", "", &SeriesFigures::of(&scores.iter().collect::<Vec<_>>())));

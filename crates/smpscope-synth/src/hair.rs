@@ -41,7 +41,9 @@ pub fn distractors(spec: &SceneSpec) -> (Vec<Absorber>, Vec<TruthDistractor>) {
     let (w, h) = (spec.width as f64, spec.height as f64);
     let margin = 2.0 * ppm; // 2 mm: stubble starting just outside can reach in
     let area_cm2 = (w + 2.0 * margin) * (h + 2.0 * margin) / (ppm * ppm) / 100.0;
-    let uniform_pos = |r: &mut ChaCha8Rng| [r.random_range(-0.5 - margin..w - 0.5 + margin), r.random_range(-0.5 - margin..h - 0.5 + margin)];
+    let uniform_pos = |r: &mut ChaCha8Rng| {
+        [r.random_range(-0.5 - margin..w - 0.5 + margin), r.random_range(-0.5 - margin..h - 0.5 + margin)]
+    };
     let hair_k = normalise_k(spec.hair_k);
     let flow = spec.hair_angle_deg.to_radians();
 
@@ -77,8 +79,10 @@ pub fn distractors(spec: &SceneSpec) -> (Vec<Absorber>, Vec<TruthDistractor>) {
         push_blob(spec, &mut out.1, DistractorKind::Pore, x, y, size_um, peak);
     }
     // Freckles and moles: large soft-edged discs, inside the frame.
-    let blobs = [(DistractorKind::Freckle, spec.freckles, (1.0, 3.0), (0.05, 0.3), FRECKLE_SOFTNESS, FRECKLE_K),
-        (DistractorKind::Mole, spec.moles, (2.0, 5.0), (0.3, 0.8), MOLE_SOFTNESS, MOLE_K)];
+    let blobs = [
+        (DistractorKind::Freckle, spec.freckles, (1.0, 3.0), (0.05, 0.3), FRECKLE_SOFTNESS, FRECKLE_K),
+        (DistractorKind::Mole, spec.moles, (2.0, 5.0), (0.3, 0.8), MOLE_SOFTNESS, MOLE_K),
+    ];
     for (kind, count, (d0, d1), (o0, o1), soft, k) in blobs {
         for _ in 0..count {
             let x = r.random_range(0.0..w.max(1.0));
@@ -108,7 +112,15 @@ fn in_frame(spec: &SceneSpec, x: f64, y: f64) -> bool {
     x >= -0.5 && y >= -0.5 && x < spec.width as f64 - 0.5 && y < spec.height as f64 - 0.5
 }
 
-fn push_blob(spec: &SceneSpec, truth: &mut Vec<TruthDistractor>, kind: DistractorKind, x: f64, y: f64, size_um: f64, peak_od: f64) {
+fn push_blob(
+    spec: &SceneSpec,
+    truth: &mut Vec<TruthDistractor>,
+    kind: DistractorKind,
+    x: f64,
+    y: f64,
+    size_um: f64,
+    peak_od: f64,
+) {
     if in_frame(spec, x, y) {
         truth.push(TruthDistractor { kind, x, y, size_um, length_um: None, peak_od, path: None });
     }

@@ -42,6 +42,7 @@ pub use encode::{EXIF_MAKE, EXIF_MODEL, EncodedPhoto, encode, to_stored, write_p
 pub use render::{Scene, od_map, render, render_dots, render_linear};
 pub use scene::{Highlight, SceneSpec};
 pub use series::{
-    Pose, Series, SeriesDot, SeriesSpec, SeriesTruth, Shot, TouchUp, VisitScene, VisitTruth, render_series, write_series,
+    Pose, Series, SeriesDot, SeriesSpec, SeriesTruth, Shot, TouchUp, VisitScene, VisitTruth, render_series,
+    write_series,
 };
 pub use truth::{Conditions, DistractorKind, TRUTH_SCHEMA, Truth, TruthDistractor, TruthDot};

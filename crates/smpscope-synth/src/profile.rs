@@ -109,7 +109,13 @@ impl DiscGauss {
         let (big_r, s) = (self.radius, self.sigma);
         let r = r.abs();
         if self.is_hard() {
-            return if r < big_r { 1.0 } else if r == big_r { 0.5 } else { 0.0 };
+            return if r < big_r {
+                1.0
+            } else if r == big_r {
+                0.5
+            } else {
+                0.0
+            };
         }
         if r == 0.0 {
             return self.peak();
@@ -254,7 +260,13 @@ mod tests {
     #[test]
     fn bessel_matches_reference_values() {
         // exp(-x) I0(x) from the power series in double precision.
-        for (x, want) in [(0.0, 1.0), (1.0, 0.465_759_607_6), (3.75, 0.214_457_051_2), (10.0, 0.127_833_337_2), (30.0, 0.073_145_946_5)] {
+        for (x, want) in [
+            (0.0, 1.0),
+            (1.0, 0.465_759_607_6),
+            (3.75, 0.214_457_051_2),
+            (10.0, 0.127_833_337_2),
+            (30.0, 0.073_145_946_5),
+        ] {
             let got = bessel_i0e(x);
             assert!((got - want).abs() < 5e-7 * want, "I0e({x}) = {got}, want {want}");
         }
@@ -340,10 +352,20 @@ mod tests {
         let n = 20_000;
         let h = big_r / n as f64;
         let f = |rho: f64| rho / (s * s) * (-(r - rho).powi(2) / (2.0 * s * s)).exp() * bessel_i0e(r * rho / (s * s));
-        (0..=n).map(|i| {
-            let w = if i == 0 || i == n { 1.0 } else if i % 2 == 1 { 4.0 } else { 2.0 };
-            w * f(i as f64 * h)
-        }).sum::<f64>() * h / 3.0
+        (0..=n)
+            .map(|i| {
+                let w = if i == 0 || i == n {
+                    1.0
+                } else if i % 2 == 1 {
+                    4.0
+                } else {
+                    2.0
+                };
+                w * f(i as f64 * h)
+            })
+            .sum::<f64>()
+            * h
+            / 3.0
     }
 
     #[test]

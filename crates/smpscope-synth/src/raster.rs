@@ -64,12 +64,7 @@ fn disc_pixel_area(r: f64, cx: f64, cy: f64, i: f64, j: f64) -> f64 {
 }
 
 fn bbox(cx: f64, cy: f64, reach: f64) -> [i64; 4] {
-    [
-        (cx - reach).floor() as i64,
-        (cx + reach).ceil() as i64,
-        (cy - reach).floor() as i64,
-        (cy + reach).ceil() as i64,
-    ]
+    [(cx - reach).floor() as i64, (cx + reach).ceil() as i64, (cy - reach).floor() as i64, (cy + reach).ceil() as i64]
 }
 
 impl Absorber {
@@ -80,7 +75,15 @@ impl Absorber {
         // at the sample spacing and needs few.
         // (The hard disc's pixel coverage is computed exactly instead.)
         // Where s >= 6 px, the pixel-centre value is within 1e-3 of the pixel average.
-        let sub = if s < 0.25 { 16 } else if s < 2.0 { 4 } else if s < 6.0 { 2 } else { 1 };
+        let sub = if s < 0.25 {
+            16
+        } else if s < 2.0 {
+            4
+        } else if s < 6.0 {
+            2
+        } else {
+            1
+        };
         let r_out = profile.outer_radius();
         let [x0, x1, y0, y1] = bbox(cx, cy, r_out + 1.0);
         Self {
@@ -241,7 +244,8 @@ mod tests {
     fn disc_pixel_areas_sum_to_the_disc() {
         for (r, cx, cy) in [(1.25, 0.3, -0.2), (3.7, 0.0, 0.0), (0.4, 0.5, 0.5)] {
             let n = (r + 2.0) as i64;
-            let total: f64 = (-n..=n).flat_map(|j| (-n..=n).map(move |i| (i, j)))
+            let total: f64 = (-n..=n)
+                .flat_map(|j| (-n..=n).map(move |i| (i, j)))
                 .map(|(i, j)| disc_pixel_area(r, cx, cy, i as f64, j as f64))
                 .sum();
             assert!((total / (std::f64::consts::PI * r * r) - 1.0).abs() < 1e-12, "{r}: {total}");

@@ -26,11 +26,13 @@ pub fn contains(poly: &[[f64; 2]], x: f64, y: f64) -> bool {
 /// Shoelace area (absolute).
 pub fn area(poly: &[[f64; 2]]) -> f64 {
     let n = poly.len();
-    let twice: f64 = (0..n).map(|i| {
-        let [x1, y1] = poly[i];
-        let [x2, y2] = poly[(i + 1) % n];
-        x1 * y2 - x2 * y1
-    }).sum();
+    let twice: f64 = (0..n)
+        .map(|i| {
+            let [x1, y1] = poly[i];
+            let [x2, y2] = poly[(i + 1) % n];
+            x1 * y2 - x2 * y1
+        })
+        .sum();
     0.5 * twice.abs()
 }
 
@@ -96,10 +98,7 @@ pub fn hairline(r: &mut ChaCha8Rng, width: u32, height: u32, margin: f64, covera
         let mut pts: Polygon = (0..=n)
             .map(|i| {
                 let u = -0.5 - margin + (lu + 2.0 * margin) * i as f64 / n as f64;
-                let wave: f64 = waves
-                    .iter()
-                    .map(|&(a, wl, ph)| a * (std::f64::consts::TAU * u / wl + ph).sin())
-                    .sum();
+                let wave: f64 = waves.iter().map(|&(a, wl, ph)| a * (std::f64::consts::TAU * u / wl + ph).sin()).sum();
                 [u, offset + wave]
             })
             .collect();

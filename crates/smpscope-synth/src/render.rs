@@ -177,9 +177,8 @@ const COARSE: usize = 1 << 14;
 impl Quantiser {
     fn new() -> Self {
         let thresholds: [f32; 255] = std::array::from_fn(|k| srgb_to_linear((k as f64 + 0.5) / 255.0) as f32);
-        let coarse = (0..=COARSE)
-            .map(|i| thresholds.partition_point(|&t| t <= i as f32 / COARSE as f32) as u8)
-            .collect();
+        let coarse =
+            (0..=COARSE).map(|i| thresholds.partition_point(|&t| t <= i as f32 / COARSE as f32) as u8).collect();
         Self { thresholds, coarse }
     }
 

@@ -184,21 +184,27 @@ impl Default for SeriesSpec {
             capture_time: "2023:03:14 10:30:00".into(),
             ..SceneSpec::default()
         };
-        let shot = |wb: [f64; 3], exposure, light_gradient, light_angle_deg, vignetting, jpeg_quality, orientation| Shot {
-            exposure,
-            white_balance: wb,
-            light_gradient,
-            light_angle_deg,
-            vignetting,
-            highlights: Vec::new(),
-            jpeg_quality,
-            orientation,
-        };
+        let shot =
+            |wb: [f64; 3], exposure, light_gradient, light_angle_deg, vignetting, jpeg_quality, orientation| Shot {
+                exposure,
+                white_balance: wb,
+                light_gradient,
+                light_angle_deg,
+                vignetting,
+                highlights: Vec::new(),
+                jpeg_quality,
+                orientation,
+            };
         let pose = |rotation_deg, scale, shift| Pose { rotation_deg, scale, shift };
         SeriesSpec {
             first_date: "2023-03-14".into(),
             visit_months: vec![0.0, 8.0, 20.0, 34.0],
-            poses: vec![Pose::IDENTITY, pose(4.0, 1.03, [0.08, -0.05]), pose(-6.0, 0.96, [-0.1, 0.07]), pose(9.0, 1.06, [0.05, 0.12])],
+            poses: vec![
+                Pose::IDENTITY,
+                pose(4.0, 1.03, [0.08, -0.05]),
+                pose(-6.0, 0.96, [-0.1, 0.07]),
+                pose(9.0, 1.06, [0.05, 0.12]),
+            ],
             shots: vec![
                 Shot::of(&base),
                 shot([1.06, 1.0, 0.92], 0.95, 0.1, 120.0, 0.15, 88, 6),
@@ -228,7 +234,8 @@ impl SeriesSpec {
         let mut visit_months = vec![0.0];
         visit_months.extend((1..n - 1).map(|i| span * (i as f64 - 0.4 + 0.8 * r.random::<f64>()) / (n - 1) as f64));
         visit_months.push(span);
-        let first_date = format!("{:04}-{:02}-{:02}", r.random_range(2018..=2021), r.random_range(1..=12), r.random_range(1..=28));
+        let first_date =
+            format!("{:04}-{:02}-{:02}", r.random_range(2018..=2021), r.random_range(1..=12), r.random_range(1..=28));
         let half_life_months = r.random_range(12.0..=60.0);
         let spread_growth_um_per_year = r.random_range(0.0..=8.0);
         let blueing_per_year = r.random_range(0.0..=1.5);
@@ -295,7 +302,11 @@ impl SeriesSpec {
         if self.poses.first().is_some_and(|p| *p != Pose::IDENTITY) {
             return Err("the first pose must be the identity (it defines scalp coordinates)".into());
         }
-        if self.poses.iter().any(|p| !finite_pos(p.scale) || !p.rotation_deg.is_finite() || !p.shift.iter().all(|s| s.is_finite())) {
+        if self
+            .poses
+            .iter()
+            .any(|p| !finite_pos(p.scale) || !p.rotation_deg.is_finite() || !p.shift.iter().all(|s| s.is_finite()))
+        {
             return Err("poses need a finite rotation and shift and a scale > 0".into());
         }
         if !finite_pos(self.half_life_months) || !(0.0..1.0).contains(&self.half_life_variation) {
@@ -306,7 +317,10 @@ impl SeriesSpec {
             return Err("growth and blueing must be >= 0, loss_per_year in 0..1".into());
         }
         if let Some(t) = &self.touch_up
-            && (t.visit == 0 || t.visit >= m.len() || !(0.0..=1.0).contains(&t.new_fraction) || !(0.0..=1.0).contains(&t.reink_fraction))
+            && (t.visit == 0
+                || t.visit >= m.len()
+                || !(0.0..=1.0).contains(&t.new_fraction)
+                || !(0.0..=1.0).contains(&t.reink_fraction))
         {
             return Err("touch_up.visit must be in 1..visits and its fractions in 0..=1".into());
         }

@@ -56,7 +56,14 @@ struct Grid<T> {
 impl<T: Copy + Send> Grid<T> {
     /// A grid covering the box [ox, ox + width] x [oy, oy + height] px (plus one node beyond each
     /// side), filled row by row by `f(j, y, row)`; a frame is the box at (-0.5, -0.5).
-    fn over_box(origin: [f64; 2], width: f64, height: f64, step: f64, f: impl Fn(usize, f64, &mut [T]) + Sync, init: T) -> Self
+    fn over_box(
+        origin: [f64; 2],
+        width: f64,
+        height: f64,
+        step: f64,
+        f: impl Fn(usize, f64, &mut [T]) + Sync,
+        init: T,
+    ) -> Self
     where
         T: Sync,
     {
@@ -160,13 +167,20 @@ impl SkinField {
         let norm = (2.0 / waves.len() as f64).sqrt();
         let half_a = 0.5 * spec.mottle_amplitude;
         let mstep = (MOTTLE_WAVELENGTH_MM.0 * ppm / 16.0).max(2.0);
-        let mottle = Grid::over_box(origin, width, height, mstep, |_, y, row: &mut [[f32; 3]]| {
-            for (i, out) in row.iter_mut().enumerate() {
-                let x = origin[0] - mstep + i as f64 * mstep;
-                let n: f64 = waves.iter().map(|w| (w[0] * x + w[1] * y + w[2]).cos()).sum::<f64>() * norm;
-                *out = MOTTLE_WEIGHT.map(|wc| (half_a * wc * n).exp() as f32);
-            }
-        }, [1.0; 3]);
+        let mottle = Grid::over_box(
+            origin,
+            width,
+            height,
+            mstep,
+            |_, y, row: &mut [[f32; 3]]| {
+                for (i, out) in row.iter_mut().enumerate() {
+                    let x = origin[0] - mstep + i as f64 * mstep;
+                    let n: f64 = waves.iter().map(|w| (w[0] * x + w[1] * y + w[2]).cos()).sum::<f64>() * norm;
+                    *out = MOTTLE_WEIGHT.map(|wc| (half_a * wc * n).exp() as f32);
+                }
+            },
+            [1.0; 3],
+        );
 
         // Texture: white noise at the correlation length (never finer than a pixel: below that
         // it would be invisible anyway), bilinear. Bilinear interpolation of iid values keeps
@@ -174,13 +188,20 @@ impl SkinField {
         let tstep = (spec.texture_corr_um * 1e-3 * ppm).max(1.0);
         let tsd = 1.5 * spec.texture_rms;
         let seed = spec.seed;
-        let texture = Grid::over_box(origin, width, height, tstep, |j, _, row: &mut [f32]| {
-            let mut tr = rng(seed, stream::TEXTURE + j as u64);
-            for out in row.iter_mut() {
-                let z: f64 = StandardNormal.sample(&mut tr);
-                *out = (1.0 + tsd * z).max(0.3) as f32;
-            }
-        }, 1.0);
+        let texture = Grid::over_box(
+            origin,
+            width,
+            height,
+            tstep,
+            |j, _, row: &mut [f32]| {
+                let mut tr = rng(seed, stream::TEXTURE + j as u64);
+                for out in row.iter_mut() {
+                    let z: f64 = StandardNormal.sample(&mut tr);
+                    *out = (1.0 + tsd * z).max(0.3) as f32;
+                }
+            },
+            1.0,
+        );
         Self { base, mottle, texture }
     }
 }
@@ -223,12 +244,9 @@ impl Skin {
         let SkinField { base, mottle, texture } = field;
         // Exposure: partial auto-exposure, capped so the brightest skin stays below the ceiling.
         let auto = (AUTO_TARGET_Y / luminance(base)).powf(AUTO_STRENGTH);
-        let mottle_max: [f64; 3] = std::array::from_fn(|c| {
-            mottle.values.iter().map(|m| m[c] as f64).fold(0.0, f64::max)
-        });
-        let bound = (0..3)
-            .map(|c| spec.white_balance[c] * base[c] * mottle_max[c])
-            .fold(0.0, f64::max)
+        let mottle_max: [f64; 3] =
+            std::array::from_fn(|c| mottle.values.iter().map(|m| m[c] as f64).fold(0.0, f64::max));
+        let bound = (0..3).map(|c| spec.white_balance[c] * base[c] * mottle_max[c]).fold(0.0, f64::max)
             * (1.0 + spec.light_gradient)
             * (1.0 + 3.0 * spec.texture_rms);
         let exposure = (spec.exposure * auto).min(SKIN_CEILING / bound);
@@ -242,7 +260,13 @@ impl Skin {
             .iter()
             .map(|hl| {
                 let s = hl.width_mm * ppm / (2.0 * (2.0 * 2f64.ln()).sqrt());
-                Shine { x: hl.x * w - 0.5, y: hl.y * h - 0.5, inv_2s2: 0.5 / (s * s), reach2: (5.0 * s).powi(2), peak: hl.peak }
+                Shine {
+                    x: hl.x * w - 0.5,
+                    y: hl.y * h - 0.5,
+                    inv_2s2: 0.5 / (s * s),
+                    reach2: (5.0 * s).powi(2),
+                    peak: hl.peak,
+                }
             })
             .collect();
         Self {
@@ -275,7 +299,8 @@ impl Skin {
     /// the first frame, where the quadratic vignetting would go negative.
     pub fn reference_lighting(&self, x: f64, y: f64) -> [f64; 3] {
         let (dx, dy) = (x - self.centre.0, y - self.centre.1);
-        let g = (1.0 + self.gradient.0 * dx + self.gradient.1 * dy).clamp(1.0 - self.light_gradient, 1.0 + self.light_gradient);
+        let g = (1.0 + self.gradient.0 * dx + self.gradient.1 * dy)
+            .clamp(1.0 - self.light_gradient, 1.0 + self.light_gradient);
         let edge = 1.0 - self.vignetting;
         let v = (1.0 - self.vignetting * (dx * dx + dy * dy) * self.inv_corner2).clamp(edge.min(1.0), edge.max(1.0));
         self.gain.map(|k| k * g * v)
@@ -324,8 +349,11 @@ impl Skin {
             return;
         }
         let (m0, m1, mv) = self.mottle.rows_at(y);
-        let mrow: Vec<[f64; 3]> =
-            m0.iter().zip(m1).map(|(a, b)| std::array::from_fn(|c| a[c] as f64 + mv * (b[c] as f64 - a[c] as f64))).collect();
+        let mrow: Vec<[f64; 3]> = m0
+            .iter()
+            .zip(m1)
+            .map(|(a, b)| std::array::from_fn(|c| a[c] as f64 + mv * (b[c] as f64 - a[c] as f64)))
+            .collect();
         let (t0, t1, tv) = self.texture.rows_at(y);
         let trow: Vec<f64> = t0.iter().zip(t1).map(|(&a, &b)| a as f64 + tv * (b as f64 - a as f64)).collect();
         let dy = y - self.centre.1;
@@ -376,13 +404,21 @@ mod tests {
 
     #[test]
     fn row_evaluation_matches_the_point_functions() {
-        let spec = SceneSpec { width: 120, height: 40, light_gradient: 0.2, vignetting: 0.3, white_balance: [1.1, 1.0, 0.9], ..Default::default() };
+        let spec = SceneSpec {
+            width: 120,
+            height: 40,
+            light_gradient: 0.2,
+            vignetting: 0.3,
+            white_balance: [1.1, 1.0, 0.9],
+            ..Default::default()
+        };
         let skin = Skin::new(&spec);
         let mut row = vec![[0.0f32; 3]; 120];
         for y in [0.0, 17.0, 39.0] {
             skin.lit_row(y, &mut row);
             for (x, got) in row.iter().enumerate() {
-                let (l, s, t) = (skin.lighting(x as f64, y), skin.smooth_reflectance(x as f64, y), skin.texture(x as f64, y));
+                let (l, s, t) =
+                    (skin.lighting(x as f64, y), skin.smooth_reflectance(x as f64, y), skin.texture(x as f64, y));
                 for c in 0..3 {
                     let want = l[c] * s[c] * t;
                     assert!((got[c] as f64 / want - 1.0).abs() < 1e-5, "({x}, {y}) channel {c}");

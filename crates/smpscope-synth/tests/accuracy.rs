@@ -2,7 +2,7 @@
 //! synthetic photos (the same generator as the `accuracy` command, fewer and smaller photos).
 //! The bounds sit a little above what the current pipeline achieves, so that a regression fails.
 
-use smpscope_synth::evaluate::{Figures, run_one, score, params_for, table};
+use smpscope_synth::evaluate::{Figures, params_for, run_one, score, table};
 use smpscope_synth::{SceneSpec, encode, render};
 
 fn check(name: &str, f: &Figures, min_f1: f64, max: [f64; 6]) {
@@ -56,7 +56,8 @@ fn clean_photo_is_measured_closely() {
 /// which pulls 5 px dots towards the skin).
 #[test]
 fn clean_420_jpeg_is_measured_closely() {
-    let spec = SceneSpec { width: 480, height: 360, jpeg_quality: Some(95), jpeg_chroma_420: true, ..Default::default() };
+    let spec =
+        SceneSpec { width: 480, height: 360, jpeg_quality: Some(95), jpeg_chroma_420: true, ..Default::default() };
     let scene = render(&spec);
     let photo = encode(&scene, &spec);
     let analysis = smpscope::analyze_bytes(&photo.bytes, "clean-420.jpg", &params_for(&scene.truth)).unwrap();
@@ -73,7 +74,9 @@ fn results_do_not_depend_on_the_thread_count() {
     let photo = encode(&scene, &spec);
     let run = |n: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
-        pool.install(|| smpscope::analyze_bytes(&photo.bytes, "low-res.png", &params_for(&scene.truth)).unwrap().to_json())
+        pool.install(|| {
+            smpscope::analyze_bytes(&photo.bytes, "low-res.png", &params_for(&scene.truth)).unwrap().to_json()
+        })
     };
     assert_eq!(run(1), run(3));
 }
@@ -119,7 +122,11 @@ fn a_mole_on_dark_skin_is_not_taken_for_dots() {
     let analysis = smpscope::analyze_bytes(&photo.bytes, "mole.jpg", &params_for(truth)).unwrap();
     let moles: Vec<_> = truth.distractors.iter().filter(|d| d.kind == DistractorKind::Mole).collect();
     assert!(!moles.is_empty());
-    let on_mole = analysis.dots.iter().filter(|d| moles.iter().any(|m| (d.x - m.x).hypot(d.y - m.y) < m.size_um / 2000.0 * truth.px_per_mm)).count();
+    let on_mole = analysis
+        .dots
+        .iter()
+        .filter(|d| moles.iter().any(|m| (d.x - m.x).hypot(d.y - m.y) < m.size_um / 2000.0 * truth.px_per_mm))
+        .count();
     assert_eq!(on_mole, 0);
     assert!(analysis.summary.rejected.dark_patch > 300, "{:?}", analysis.summary.rejected);
     assert!(analysis.warnings.iter().any(|w| w.contains("mole")), "{:?}", analysis.warnings);

@@ -97,8 +97,12 @@ fn dots_age_by_the_stated_laws() {
                 assert_eq!(td.diameter_um, d.diameter_um);
             }
             // Against the first visit directly, for dots never re-inked.
-            let first: HashMap<usize, f64> =
-                s.truth.visits[0].identity.iter().zip(&s.truth.visits[0].truth.dots).map(|(&i, d)| (i, d.ink)).collect();
+            let first: HashMap<usize, f64> = s.truth.visits[0]
+                .identity
+                .iter()
+                .zip(&s.truth.visits[0].truth.dots)
+                .map(|(&i, d)| (i, d.ink))
+                .collect();
             for (td, id) in v.truth.dots.iter().zip(&v.identity) {
                 if let (Some(ink0), None) = (first.get(id), dots[id].reinked_months) {
                     let want = 0.5f64.powf(v.months / dots[id].half_life_months);
@@ -117,8 +121,12 @@ fn to_first_maps_each_visit_onto_the_first() {
     for spec in [small(4), small(9), demo_small(|_| {})] {
         let s = render_series(&spec);
         let dots = by_identity(&s.truth);
-        let first: HashMap<usize, [f64; 2]> =
-            s.truth.visits[0].identity.iter().zip(&s.truth.visits[0].truth.dots).map(|(&i, d)| (i, [d.x, d.y])).collect();
+        let first: HashMap<usize, [f64; 2]> = s.truth.visits[0]
+            .identity
+            .iter()
+            .zip(&s.truth.visits[0].truth.dots)
+            .map(|(&i, d)| (i, [d.x, d.y]))
+            .collect();
         for (k, v) in s.truth.visits.iter().enumerate() {
             assert_eq!(v.px_per_mm, spec.base.px_per_mm * spec.pose(k).scale);
             for (td, id) in v.truth.dots.iter().zip(&v.identity) {
@@ -217,7 +225,8 @@ fn reference_colours_isolate_the_ink() {
     for series in [&frozen, &blueing] {
         let v0 = &series.truth.visits[0];
         for (i, td) in v0.truth.dots.iter().enumerate() {
-            assert!((0..3).all(|c| (v0.lab_ref[i][c] - td.lab[c]).abs() < 1e-9 && (v0.skin_lab_ref[i][c] - td.skin_lab[c]).abs() < 1e-9));
+            assert!((0..3).all(|c| (v0.lab_ref[i][c] - td.lab[c]).abs() < 1e-9
+                && (v0.skin_lab_ref[i][c] - td.skin_lab[c]).abs() < 1e-9));
         }
     }
     let per_identity = |s: &smpscope_synth::Series| {

@@ -88,7 +88,11 @@ fn truth_fields_follow_their_definitions() {
     assert!(!t.dots.is_empty());
     for d in &t.dots {
         let r = 0.5 * d.diameter_um;
-        let want_peak = if d.spread_um > 0.0 { d.amplitude * (1.0 - (-(r * r) / (2.0 * d.spread_um.powi(2))).exp()) } else { d.amplitude };
+        let want_peak = if d.spread_um > 0.0 {
+            d.amplitude * (1.0 - (-(r * r) / (2.0 * d.spread_um.powi(2))).exp())
+        } else {
+            d.amplitude
+        };
         assert!((d.peak_od - want_peak).abs() < 1e-9);
         assert!((d.ink - d.amplitude * std::f64::consts::PI * (r / 1000.0).powi(2)).abs() < 1e-12);
         assert!(d.fwhm_um > 0.0 && (d.spread_um > 1.0 || (d.fwhm_um - d.diameter_um).abs() < 1e-3 * d.diameter_um));
@@ -98,7 +102,8 @@ fn truth_fields_follow_their_definitions() {
     }
     // Blue shift lowers b* of the dot relative to its skin.
     let fresh = render(&SceneSpec { blue_shift: 0.0, ..spec.clone() }).truth;
-    let db = |t: &smpscope_synth::Truth| t.dots.iter().map(|d| d.lab[2] - d.skin_lab[2]).sum::<f64>() / t.dots.len() as f64;
+    let db =
+        |t: &smpscope_synth::Truth| t.dots.iter().map(|d| d.lab[2] - d.skin_lab[2]).sum::<f64>() / t.dots.len() as f64;
     assert!(db(&t) < db(&fresh));
 }
 
@@ -124,7 +129,11 @@ fn truth_density_is_count_over_area() {
 #[test]
 fn exif_orientation_round_trips_to_upright() {
     for o in 1..=8u8 {
-        let spec = SceneSpec { jpeg_quality: Some(92), orientation: o, ..SceneSpec { width: 64, height: 40, ..Default::default() } };
+        let spec = SceneSpec {
+            jpeg_quality: Some(92),
+            orientation: o,
+            ..SceneSpec { width: 64, height: 40, ..Default::default() }
+        };
         let scene = render(&spec);
         let photo = encode(&scene, &spec);
         assert_eq!(photo.extension, "jpg");
@@ -135,8 +144,9 @@ fn exif_orientation_round_trips_to_upright() {
         img.apply_orientation(orientation);
         let img = img.to_rgb8();
         assert_eq!(img.dimensions(), scene.upright.dimensions(), "orientation {o}");
-        let mad: f64 = img.as_raw().iter().zip(scene.upright.as_raw()).map(|(&a, &b)| (a as f64 - b as f64).abs()).sum::<f64>()
-            / img.as_raw().len() as f64;
+        let mad: f64 =
+            img.as_raw().iter().zip(scene.upright.as_raw()).map(|(&a, &b)| (a as f64 - b as f64).abs()).sum::<f64>()
+                / img.as_raw().len() as f64;
         assert!(mad < 3.0, "orientation {o}: mean abs diff {mad}");
     }
 }
@@ -154,7 +164,14 @@ fn jpeg_carries_the_exif_fields() {
 
 #[test]
 fn a_420_jpeg_stores_colour_at_half_resolution_and_keeps_its_exif() {
-    let spec = SceneSpec { jpeg_quality: Some(85), jpeg_chroma_420: true, orientation: 6, width: 64, height: 40, ..Default::default() };
+    let spec = SceneSpec {
+        jpeg_quality: Some(85),
+        jpeg_chroma_420: true,
+        orientation: 6,
+        width: 64,
+        height: 40,
+        ..Default::default()
+    };
     let bytes = encode(&render(&spec), &spec).bytes;
     // Baseline frame header: FF C0, length, precision, height, width, components, then the
     // first (luma) component's id and its sampling factors: 2x2 against chroma's 1x1.

@@ -13,16 +13,22 @@ fn random_series_are_tracked_within_tolerance() {
         .map(|seed| {
             let spec = random_series(seed, (16.0, 12.0), 800);
             let (track, analyses, truth) = run_series(&spec, &TrackParams::default());
-            let small_dots = spec.base.diameter_um / 1000.0 * spec.base.px_per_mm < smpscope::track::MIN_COLOUR_DIAMETER_PX;
+            let small_dots =
+                spec.base.diameter_um / 1000.0 * spec.base.px_per_mm < smpscope::track::MIN_COLOUR_DIAMETER_PX;
             if let Ok(t) = &track {
                 // Colour is withheld exactly for the visits compared with a photo the tracker
                 // warns of, and that is every series with dots well under the limit.
-                let warned = |src: &str| t.warnings.iter().any(|w| w.starts_with(src) && w.contains("too little colour detail"));
+                let warned =
+                    |src: &str| t.warnings.iter().any(|w| w.starts_with(src) && w.contains("too little colour detail"));
                 for v in &t.visits[1..] {
                     let either = warned(&v.source) || warned(&t.visits[v.baseline].source);
                     assert_eq!(v.delta_b.is_none(), either, "seed {seed}: {v:?} {:?}", t.warnings);
                 }
-                assert!(t.warnings.iter().any(|w| w.contains("too little colour detail")) || !small_dots, "seed {seed}: dots too small for colour and no warning: {:?}", t.warnings);
+                assert!(
+                    t.warnings.iter().any(|w| w.contains("too little colour detail")) || !small_dots,
+                    "seed {seed}: dots too small for colour and no warning: {:?}",
+                    t.warnings
+                );
             }
             score_series(&spec, &track, &analyses, &truth)
         })
@@ -41,7 +47,8 @@ fn random_series_are_tracked_within_tolerance() {
     assert!(f.spread_err_um <= 5.0, "{f:?}");
     assert!(f.half_life_within_15 >= 0.8 && f.touch_up_right >= 0.85, "{f:?}");
     assert!(f.colour_err_de <= 1.0 && f.delta_b_err <= 1.0 && f.delta_b_sign_ok == 1.0, "{f:?}");
-    let resolved: Vec<_> = scores.iter().filter(|s| s.bands.iter().any(|(c, b)| *c == "dot px" && b.starts_with(">="))).collect();
+    let resolved: Vec<_> =
+        scores.iter().filter(|s| s.bands.iter().any(|(c, b)| *c == "dot px" && b.starts_with(">="))).collect();
     let c = SeriesFigures::of(&resolved);
     assert!(c.series >= 3 && c.colour_reported >= 0.6, "{c:?}");
 }
@@ -84,7 +91,8 @@ fn visits_with_as_many_stray_detections_as_dots_are_called_into_doubt() {
     use smpscope_synth::evaluate::pair_detections;
     let (track, analyses, truth) = run_series(&random_series(2000, (20.0, 15.0), 1200), &TrackParams::default());
     let track = track.unwrap();
-    let doubted = |source: &str| track.warnings.iter().any(|w| w.starts_with(source) && w.contains("found at no other visit"));
+    let doubted =
+        |source: &str| track.warnings.iter().any(|w| w.starts_with(source) && w.contains("found at no other visit"));
     let mut flagged = 0;
     for (a, v) in analyses.iter().zip(&truth.visits) {
         let all: Vec<usize> = (0..v.truth.dots.len()).collect();
@@ -105,7 +113,11 @@ fn visit(spec: &SeriesSpec, v: usize) -> Visit {
     let s = render_series(spec);
     let photo = encode(&s.visits[v].scene, &s.visits[v].spec);
     let params = smpscope::Params { px_per_mm: Some(spec.base.px_per_mm), ..Default::default() };
-    Visit { analysis: smpscope::analyze_bytes(&photo.bytes, &format!("seed-{}-visit-{v}.jpg", spec.base.seed), &params).unwrap(), date: None }
+    Visit {
+        analysis: smpscope::analyze_bytes(&photo.bytes, &format!("seed-{}-visit-{v}.jpg", spec.base.seed), &params)
+            .unwrap(),
+        date: None,
+    }
 }
 
 #[test]
@@ -119,10 +131,24 @@ fn another_scalp_area_is_refused() {
         other => panic!("expected a registration error, got {other:?}"),
     }
     // Among visits of the right area, it is left out and the others are tracked.
-    let t = smpscope::track(vec![visit(&here, 0), visit(&here, 1), visit(&elsewhere, 2)], &TrackParams::default()).unwrap();
+    let t =
+        smpscope::track(vec![visit(&here, 0), visit(&here, 1), visit(&elsewhere, 2)], &TrackParams::default()).unwrap();
     let seed = here.base.seed;
-    assert_eq!(t.visits.iter().map(|v| v.source.clone()).collect::<Vec<_>>(), [format!("seed-{seed}-visit-0.jpg"), format!("seed-{seed}-visit-1.jpg")]);
-    assert!(t.left_out.len() == 1 && t.left_out[0].source == "seed-77-visit-2.jpg" && t.left_out[0].reason.contains("different scalp areas"), "{:?}", t.left_out);
-    assert!(t.warnings.iter().any(|w| w.starts_with("seed-77-visit-2.jpg") && w.contains("left out")), "{:?}", t.warnings);
+    assert_eq!(
+        t.visits.iter().map(|v| v.source.clone()).collect::<Vec<_>>(),
+        [format!("seed-{seed}-visit-0.jpg"), format!("seed-{seed}-visit-1.jpg")]
+    );
+    assert!(
+        t.left_out.len() == 1
+            && t.left_out[0].source == "seed-77-visit-2.jpg"
+            && t.left_out[0].reason.contains("different scalp areas"),
+        "{:?}",
+        t.left_out
+    );
+    assert!(
+        t.warnings.iter().any(|w| w.starts_with("seed-77-visit-2.jpg") && w.contains("left out")),
+        "{:?}",
+        t.warnings
+    );
     assert!(t.matches.iter().all(|m| m.dots.len() == 2));
 }

@@ -40,12 +40,19 @@ impl Params {
     /// Checks every number is in its domain.
     pub fn validate(&self) -> Result<()> {
         let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 { Ok(()) } else { Err(Error::parameter(name, format!("must be a positive number, not {v}"))) }
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::parameter(name, format!("must be a positive number, not {v}")))
+            }
         };
         if let Some(s) = self.px_per_mm {
             positive("px_per_mm", s)?;
             if !(1.0..=5000.0).contains(&s) {
-                return Err(Error::parameter("px_per_mm", format!("{s} px/mm is outside 1..5000; a scalp photo's scale is typically 15-120 px/mm")));
+                return Err(Error::parameter(
+                    "px_per_mm",
+                    format!("{s} px/mm is outside 1..5000; a scalp photo's scale is typically 15-120 px/mm"),
+                ));
             }
         }
         if let Some(b) = self.camera_blur_um
@@ -64,12 +71,17 @@ impl Params {
             return Err(Error::parameter("detect.min_roundness", "must be in 0..1"));
         }
         let m = &self.measure;
-        for (name, v) in [("measure.min_peak_od", m.min_peak_od), ("measure.min_snr", m.min_snr), ("measure.min_ink", m.min_ink)] {
+        for (name, v) in
+            [("measure.min_peak_od", m.min_peak_od), ("measure.min_snr", m.min_snr), ("measure.min_ink", m.min_ink)]
+        {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::parameter(name, format!("must be zero or positive, not {v}")));
             }
         }
-        for (name, v) in [("measure.max_eccentricity", m.max_eccentricity), ("measure.max_brown_eccentricity", m.max_brown_eccentricity)] {
+        for (name, v) in [
+            ("measure.max_eccentricity", m.max_eccentricity),
+            ("measure.max_brown_eccentricity", m.max_brown_eccentricity),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(Error::parameter(name, "must be in 0..1"));
             }
@@ -113,8 +125,15 @@ pub fn analyze_bytes(bytes: &[u8], source: &str, params: &Params) -> Result<Anal
 pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     params.validate()?;
     let mut warnings = photo.warnings.clone();
-    let scale = scale::resolve(&photo.info, params.px_per_mm, params.camera_blur_um, params.device_profiles.as_ref(), &mut warnings);
-    let region_from_roi = params.roi.as_ref().map(|r| Region::from_roi(r, photo.width(), photo.height())).transpose()?;
+    let scale = scale::resolve(
+        &photo.info,
+        params.px_per_mm,
+        params.camera_blur_um,
+        params.device_profiles.as_ref(),
+        &mut warnings,
+    );
+    let region_from_roi =
+        params.roi.as_ref().map(|r| Region::from_roi(r, photo.width(), photo.height())).transpose()?;
     let working = match scale.px_per_mm {
         Some(s) => s,
         None => estimate_working_scale(photo),
@@ -164,7 +183,11 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
             Region::from_dots(&points, spacing, photo.width(), photo.height())
         }
     };
-    let figures = PhotoFigures { noise_od: noise, clipped_fraction: clipped_fraction(photo), dot_blur_px: dots.iter().map(|d| d.blur_px).collect() };
+    let figures = PhotoFigures {
+        noise_od: noise,
+        clipped_fraction: clipped_fraction(photo),
+        dot_blur_px: dots.iter().map(|d| d.blur_px).collect(),
+    };
     let summary = summary::summarise(&dots, &region, scale.px_per_mm, figures, rejected, &mut warnings);
     Ok(Analysis { schema: ANALYSIS_SCHEMA.into(), image: photo.info.clone(), scale, summary, dots, warnings })
 }

@@ -47,19 +47,32 @@ impl Background {
     pub fn estimate(photo: &Photo, cell: usize) -> Background {
         let cell = cell.clamp(4, photo.width().min(photo.height()).max(4));
         let (cols, rows) = (photo.width().div_ceil(cell), photo.height().div_ceil(cell));
-        let levels: Vec<[f32; 4]> = (0..rows * cols).into_par_iter().map(|i| cell_levels(photo, cell, i % cols, i / cols)).collect();
+        let levels: Vec<[f32; 4]> =
+            (0..rows * cols).into_par_iter().map(|i| cell_levels(photo, cell, i % cols, i / cols)).collect();
         let Some(model) = shine::Model::fit(&levels) else {
             let patches = DarkPatches::new(&levels.iter().map(|l| l[0]).collect::<Vec<_>>(), cell, cols, rows);
             return Background { cell, cols, rows, shine: vec![0.0; levels.len()], levels, patches };
         };
-        let shine: Vec<f32> = model.map(&levels.iter().map(|&l| Some(l)).collect::<Vec<_>>(), cols).into_iter().map(|h| h.unwrap_or(0.0)).collect();
+        let shine: Vec<f32> = model
+            .map(&levels.iter().map(|&l| Some(l)).collect::<Vec<_>>(), cols)
+            .into_iter()
+            .map(|h| h.unwrap_or(0.0))
+            .collect();
         // The skin's own level, shine taken off, so that the skin beside a highlight is not
         // taken for a dark patch.
-        let skin: Vec<f32> = levels.iter().zip(&shine).map(|(l, &h)| (0..3).map(|c| LUMA[c] * shine::without(l[c + 1], h)).sum()).collect();
+        let skin: Vec<f32> = levels
+            .iter()
+            .zip(&shine)
+            .map(|(l, &h)| (0..3).map(|c| LUMA[c] * shine::without(l[c + 1], h)).sum())
+            .collect();
         let patches = DarkPatches::new(&skin, cell, cols, rows);
         let coarse = Background { cell, cols, rows, levels, shine, patches };
         let detail = (cell / MIN_DETAIL_CELL).min(SHINE_DETAIL);
-        if coarse.shine.iter().all(|&h| h == 0.0) || detail < 2 { coarse } else { coarse.refined(photo, &model, cell / detail) }
+        if coarse.shine.iter().all(|&h| h == 0.0) || detail < 2 {
+            coarse
+        } else {
+            coarse.refined(photo, &model, cell / detail)
+        }
     }
 
     /// The same background on cells of `cell` px (finer), measured afresh around shine and
@@ -72,7 +85,9 @@ impl Background {
         let near_shine = |x: usize, y: usize| {
             let (cx, cy) = ((x / self.cell) as isize, (y / self.cell) as isize);
             (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (cx + dx, cy + dy))).any(|(cx, cy)| {
-                (0..self.cols as isize).contains(&cx) && (0..self.rows as isize).contains(&cy) && self.shine[cy as usize * self.cols + cx as usize] > 0.0
+                (0..self.cols as isize).contains(&cx)
+                    && (0..self.rows as isize).contains(&cy)
+                    && self.shine[cy as usize * self.cols + cx as usize] > 0.0
             })
         };
         // Cells near shine measured afresh; the others interpolated.
@@ -80,11 +95,13 @@ impl Background {
             .into_par_iter()
             .map(|i| {
                 let (cx, cy) = (i % cols, i / cols);
-                let (x, y) = ((cx * cell + cell / 2).min(photo.width() - 1), (cy * cell + cell / 2).min(photo.height() - 1));
+                let (x, y) =
+                    ((cx * cell + cell / 2).min(photo.width() - 1), (cy * cell + cell / 2).min(photo.height() - 1));
                 near_shine(x, y).then(|| cell_levels(photo, cell, cx, cy))
             })
             .collect();
-        let centre = |i: usize| (((i % cols) as f32 + 0.5) * cell as f32 - 0.5, ((i / cols) as f32 + 0.5) * cell as f32 - 0.5);
+        let centre =
+            |i: usize| (((i % cols) as f32 + 0.5) * cell as f32 - 0.5, ((i / cols) as f32 + 0.5) * cell as f32 - 0.5);
         let (levels, shine): (Vec<[f32; 4]>, Vec<f32>) = measured
             .iter()
             .zip(model.map(&measured, cols))
@@ -127,9 +144,7 @@ impl Background {
         let (x0, y0, x1, y1, tx, ty) = self.corners(x, y);
         let g = |cx: usize, cy: usize| self.levels[cy * self.cols + cx];
         let (a, b, c, d) = (g(x0, y0), g(x1, y0), g(x0, y1), g(x1, y1));
-        std::array::from_fn(|k| {
-            (1.0 - ty) * ((1.0 - tx) * a[k] + tx * b[k]) + ty * ((1.0 - tx) * c[k] + tx * d[k])
-        })
+        std::array::from_fn(|k| (1.0 - ty) * ((1.0 - tx) * a[k] + tx * b[k]) + ty * ((1.0 - tx) * c[k] + tx * d[k]))
     }
 
     /// Skin level per channel (log10 linear light) at pixel (x, y), shine taken off.
@@ -145,7 +160,9 @@ impl Background {
     pub fn density_rgb(&self, log_rgb: [f32; 3], x: f32, y: f32) -> [f32; 3] {
         let v = self.interpolate(x, y);
         let h = self.shine_at(x, y);
-        std::array::from_fn(|c| if h > 0.0 { shine::without(v[c + 1], h) - shine::without(log_rgb[c], h) } else { v[c + 1] - log_rgb[c] })
+        std::array::from_fn(|c| {
+            if h > 0.0 { shine::without(v[c + 1], h) - shine::without(log_rgb[c], h) } else { v[c + 1] - log_rgb[c] }
+        })
     }
 
     /// The optical density plane of the photo relative to this background.

@@ -60,7 +60,8 @@ pub fn lab_to_linear_rgb(lab: [f64; 3]) -> [f64; 3] {
         if t > D { t * t * t } else { 3.0 * D * D * (t - 4.0 / 29.0) }
     }
     let fy = (lab[0] + 16.0) / 116.0;
-    let (x, y, z) = (WHITE_D65[0] * finv(fy + lab[1] / 500.0), WHITE_D65[1] * finv(fy), WHITE_D65[2] * finv(fy - lab[2] / 200.0));
+    let (x, y, z) =
+        (WHITE_D65[0] * finv(fy + lab[1] / 500.0), WHITE_D65[1] * finv(fy), WHITE_D65[2] * finv(fy - lab[2] / 200.0));
     [
         3.240_454_2 * x - 1.537_138_5 * y - 0.498_531_4 * z,
         -0.969_266_0 * x + 1.876_010_8 * y + 0.041_556_0 * z,
@@ -124,7 +125,8 @@ pub fn delta_e_2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
         0.5 * (h1p + h2p - 2.0 * PI)
     };
     let deg = PI / 180.0;
-    let t = 1.0 - 0.17 * (hp_bar - 30.0 * deg).cos() + 0.24 * (2.0 * hp_bar).cos()
+    let t = 1.0 - 0.17 * (hp_bar - 30.0 * deg).cos()
+        + 0.24 * (2.0 * hp_bar).cos()
         + 0.32 * (3.0 * hp_bar + 6.0 * deg).cos()
         - 0.20 * (4.0 * hp_bar - 63.0 * deg).cos();
     let d_theta = 30.0 * deg * (-((hp_bar / deg - 275.0) / 25.0).powi(2)).exp();

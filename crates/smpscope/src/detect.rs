@@ -58,7 +58,13 @@ pub fn find_candidates(od: &Plane, px_per_mm: f64, p: &DetectParams) -> Vec<Cand
 
 /// Finds candidates after downsampling by `factor`, over LoG sigmas `sigma_min..sigma_max` in
 /// downsampled pixels (the smallest is kept at 0.5 px or more).
-pub fn find_candidates_px(od: &Plane, factor: usize, sigma_min: f64, sigma_max: f64, p: &DetectParams) -> Vec<Candidate> {
+pub fn find_candidates_px(
+    od: &Plane,
+    factor: usize,
+    sigma_min: f64,
+    sigma_max: f64,
+    p: &DetectParams,
+) -> Vec<Candidate> {
     let base = od.downsample(factor);
     let sigma_min = sigma_min.max(0.5);
     let sigma_max = sigma_max.max(sigma_min * 1.5);
@@ -69,18 +75,25 @@ pub fn find_candidates_px(od: &Plane, factor: usize, sigma_min: f64, sigma_max: 
         .into_par_iter()
         .flat_map_iter(|k| {
             let lv = &levels[k];
-            let neighbours: Vec<&Level> = [k.checked_sub(1), Some(k + 1)].into_iter().flatten().filter_map(|i| levels.get(i)).collect();
+            let neighbours: Vec<&Level> =
+                [k.checked_sub(1), Some(k + 1)].into_iter().flatten().filter_map(|i| levels.get(i)).collect();
             let (w, h) = (lv.log.width, lv.log.height);
             let mut out = Vec::new();
             for y in 1..h.saturating_sub(1) {
                 for x in 1..w.saturating_sub(1) {
                     let v = lv.log.at(x, y);
-                    if (v as f64) < p.threshold_sigma * lv.noise as f64 || !lv.is_spatial_max(x, y, v) || lv.roundness(x, y) < p.min_roundness {
+                    if (v as f64) < p.threshold_sigma * lv.noise as f64
+                        || !lv.is_spatial_max(x, y, v)
+                        || lv.roundness(x, y) < p.min_roundness
+                    {
                         continue;
                     }
                     // A maximum across scale too: the inner rim of a large flat dot peaks at a
                     // small scale but grows into the dot's own response at larger ones.
-                    let (xb, yb) = ((x * lv.step) as f64 + 0.5 * (lv.step - 1) as f64, (y * lv.step) as f64 + 0.5 * (lv.step - 1) as f64);
+                    let (xb, yb) = (
+                        (x * lv.step) as f64 + 0.5 * (lv.step - 1) as f64,
+                        (y * lv.step) as f64 + 0.5 * (lv.step - 1) as f64,
+                    );
                     if neighbours.iter().any(|n| n.max_near(xb, yb) > v) {
                         continue;
                     }
@@ -151,7 +164,9 @@ impl Level {
             for (x, o) in row.iter_mut().enumerate() {
                 let (xi, yi) = (x as isize, y as isize);
                 let c = blurred.at(x, y);
-                let lap = blurred.at_clamped(xi - 1, yi) + blurred.at_clamped(xi + 1, yi) + blurred.at_clamped(xi, yi - 1)
+                let lap = blurred.at_clamped(xi - 1, yi)
+                    + blurred.at_clamped(xi + 1, yi)
+                    + blurred.at_clamped(xi, yi - 1)
                     + blurred.at_clamped(xi, yi + 1)
                     - 4.0 * c;
                 *o = -s2 * lap;
@@ -168,7 +183,10 @@ impl Level {
 
     /// Largest response in the 3x3 neighbourhood of base-pixel position (xb, yb).
     fn max_near(&self, xb: f64, yb: f64) -> f32 {
-        let (x, y) = (((xb + 0.5) / self.step as f64 - 0.5).round() as isize, ((yb + 0.5) / self.step as f64 - 0.5).round() as isize);
+        let (x, y) = (
+            ((xb + 0.5) / self.step as f64 - 0.5).round() as isize,
+            ((yb + 0.5) / self.step as f64 - 0.5).round() as isize,
+        );
         let mut m = f32::MIN;
         for dy in -1..=1 {
             for dx in -1..=1 {

@@ -178,7 +178,10 @@ impl Photo {
     /// interleaved sRGB-encoded values, row-major. Floats must be finite and in 0..1.
     pub fn from_pixels(source: &str, width: usize, height: usize, channels: usize, data: Pixels) -> Result<Photo> {
         if !matches!(channels, 1 | 3 | 4) {
-            return Err(Error::unusable(source, format!("{channels} channels per pixel; expected 1 (grey), 3 (RGB) or 4 (RGBA)")));
+            return Err(Error::unusable(
+                source,
+                format!("{channels} channels per pixel; expected 1 (grey), 3 (RGB) or 4 (RGBA)"),
+            ));
         }
         let len = match &data {
             Pixels::U8(v) => v.len(),
@@ -186,7 +189,10 @@ impl Photo {
             Pixels::F32(v) => v.len(),
         };
         if width.checked_mul(height).and_then(|n| n.checked_mul(channels)) != Some(len) {
-            return Err(Error::unusable(source, format!("{len} values do not make a {width}x{height}x{channels} image")));
+            return Err(Error::unusable(
+                source,
+                format!("{len} values do not make a {width}x{height}x{channels} image"),
+            ));
         }
         check_size(source, width as u64, height as u64)?;
         if let Pixels::F32(v) = &data
@@ -246,11 +252,18 @@ fn check_size(source: &str, width: u64, height: u64) -> Result<()> {
     if width * height > MAX_PIXELS {
         return Err(Error::unusable(
             source,
-            format!("{width}x{height} px is {:.0} MP; photos up to {} MP are accepted", (width * height) as f64 / 1e6, MAX_PIXELS / 1_000_000),
+            format!(
+                "{width}x{height} px is {:.0} MP; photos up to {} MP are accepted",
+                (width * height) as f64 / 1e6,
+                MAX_PIXELS / 1_000_000
+            ),
         ));
     }
     if width < MIN_SIDE as u64 || height < MIN_SIDE as u64 {
-        return Err(Error::unusable(source, format!("{width}x{height} px is too small to measure (each side must be at least {MIN_SIDE} px)")));
+        return Err(Error::unusable(
+            source,
+            format!("{width}x{height} px is too small to measure (each side must be at least {MIN_SIDE} px)"),
+        ));
     }
     Ok(())
 }
@@ -275,12 +288,23 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
         Some(image::ImageFormat::Png) => "png",
         Some(image::ImageFormat::Tiff) => "tiff",
         Some(other) => {
-            return Err(Error::unreadable(source, format!("{other:?} photos are not supported; use JPEG, PNG or TIFF")));
+            return Err(Error::unreadable(
+                source,
+                format!("{other:?} photos are not supported; use JPEG, PNG or TIFF"),
+            ));
         }
-        None => return Err(Error::unreadable(source, format!("not a JPEG, PNG or TIFF file (it starts with {})", describe_start(bytes)))),
+        None => {
+            return Err(Error::unreadable(
+                source,
+                format!("not a JPEG, PNG or TIFF file (it starts with {})", describe_start(bytes)),
+            ));
+        }
     };
     if format == "jpeg" && !jpeg_is_complete(bytes) {
-        return Err(Error::unreadable(source, "the JPEG is truncated (its image data ends before the end-of-image marker)"));
+        return Err(Error::unreadable(
+            source,
+            "the JPEG is truncated (its image data ends before the end-of-image marker)",
+        ));
     }
     let mut warnings = Vec::new();
     let mut reader = reader;
@@ -318,12 +342,14 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
         }
     }
     let (bit_depth, pixels) = match &img {
-        DynamicImage::ImageLuma8(_) | DynamicImage::ImageLumaA8(_) | DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => {
-            (8, Pixels::U8(img.to_rgb8().into_raw()))
-        }
-        DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA16(_) | DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_) => {
-            (16, Pixels::U16(img.to_rgb16().into_raw()))
-        }
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => (8, Pixels::U8(img.to_rgb8().into_raw())),
+        DynamicImage::ImageLuma16(_)
+        | DynamicImage::ImageLumaA16(_)
+        | DynamicImage::ImageRgb16(_)
+        | DynamicImage::ImageRgba16(_) => (16, Pixels::U16(img.to_rgb16().into_raw())),
         _ => {
             let f = img.to_rgb32f().into_raw();
             if f.iter().any(|v| !v.is_finite()) {
@@ -418,7 +444,11 @@ fn read_exif(mut raw: Vec<u8>, warnings: &mut Vec<String>) -> ExifMeta {
     let exif = match exif::Reader::new().continue_on_error(true).read_raw(raw) {
         Ok(e) => e,
         Err(e) => match e.distill_partial_result(|errs| {
-            warnings.push(format!("EXIF is damaged ({} problems, e.g. {}); using what could be read", errs.len(), errs.first().map(|e| e.to_string()).unwrap_or_default()))
+            warnings.push(format!(
+                "EXIF is damaged ({} problems, e.g. {}); using what could be read",
+                errs.len(),
+                errs.first().map(|e| e.to_string()).unwrap_or_default()
+            ))
         }) {
             Ok(e) => e,
             Err(e) => {
@@ -428,11 +458,14 @@ fn read_exif(mut raw: Vec<u8>, warnings: &mut Vec<String>) -> ExifMeta {
         },
     };
     let text = |tag| {
-        exif.get_field(tag, exif::In::PRIMARY).and_then(|f| match &f.value {
-            exif::Value::Ascii(v) => v.first().map(|s| String::from_utf8_lossy(s).trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string()),
-            _ => None,
-        })
-        .filter(|s| !s.is_empty())
+        exif.get_field(tag, exif::In::PRIMARY)
+            .and_then(|f| match &f.value {
+                exif::Value::Ascii(v) => v.first().map(|s| {
+                    String::from_utf8_lossy(s).trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string()
+                }),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty())
     };
     let orientation = exif
         .get_field(exif::Tag::Orientation, exif::In::PRIMARY)
@@ -444,9 +477,8 @@ fn read_exif(mut raw: Vec<u8>, warnings: &mut Vec<String>) -> ExifMeta {
                 None
             }
         });
-    let captured_at = [exif::Tag::DateTimeOriginal, exif::Tag::DateTimeDigitized, exif::Tag::DateTime]
-        .into_iter()
-        .find_map(|tag| {
+    let captured_at =
+        [exif::Tag::DateTimeOriginal, exif::Tag::DateTimeDigitized, exif::Tag::DateTime].into_iter().find_map(|tag| {
             let s = text(tag)?;
             match iso_datetime(&s, text(exif::Tag::OffsetTimeOriginal).as_deref()) {
                 Some(d) => Some(d),
@@ -471,8 +503,11 @@ fn iso_datetime(s: &str, offset: Option<&str>) -> Option<String> {
     if !valid {
         return None;
     }
-    let mut out = format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second);
-    if let Some(o) = offset.filter(|o| o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':') {
+    let mut out =
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second);
+    if let Some(o) =
+        offset.filter(|o| o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':')
+    {
         out.push_str(o);
     }
     Some(out)

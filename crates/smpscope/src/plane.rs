@@ -158,7 +158,8 @@ mod tests {
         let b = p.gaussian_blur(2.0);
         let sum: f32 = b.data.iter().sum();
         assert!((sum - 1.0).abs() < 1e-4);
-        let var: f32 = (0..41).map(|x| b.at(x, 20) * ((x as f32 - 20.0).powi(2))).sum::<f32>() / (0..41).map(|x| b.at(x, 20)).sum::<f32>();
+        let var: f32 = (0..41).map(|x| b.at(x, 20) * ((x as f32 - 20.0).powi(2))).sum::<f32>()
+            / (0..41).map(|x| b.at(x, 20)).sum::<f32>();
         assert!((var - 4.0).abs() < 0.05, "{var}");
     }
 
@@ -179,4 +180,3 @@ mod tests {
         }
     }
 }
-

@@ -22,10 +22,13 @@ impl Roi {
     pub fn load(path: &Path) -> Result<Roi> {
         let name = path.display().to_string();
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
             Self::parse_polygon(&text, &name)
         } else {
-            let img = image::open(path).map_err(|e| Error::input_file(&name, format!("not a readable mask image: {e}")))?.to_luma8();
+            let img = image::open(path)
+                .map_err(|e| Error::input_file(&name, format!("not a readable mask image: {e}")))?
+                .to_luma8();
             let (w, h) = (img.width() as usize, img.height() as usize);
             Ok(Roi::Mask { width: w, height: h, inside: img.into_raw().into_iter().map(|v| v > 0).collect() })
         }
@@ -92,7 +95,8 @@ impl Region {
                 inside.get(yi * width + xi.min(width - 1)).copied().unwrap_or(false)
             }
             Inside::Cells { cell, cols, marked } => {
-                let (cx, cy) = (((x + 0.5) / cell).floor().max(0.0) as usize, ((y + 0.5) / cell).floor().max(0.0) as usize);
+                let (cx, cy) =
+                    (((x + 0.5) / cell).floor().max(0.0) as usize, ((y + 0.5) / cell).floor().max(0.0) as usize);
                 cx < *cols && marked.get(cy * cols + cx).copied().unwrap_or(false)
             }
         }
@@ -100,7 +104,12 @@ impl Region {
 
     /// The whole frame of a `width x height` photo.
     pub fn whole_frame(width: usize, height: usize) -> Region {
-        Region { method: RegionMethod::WholeFrame, area_px: (width * height) as f64, perimeter_px: 2.0 * (width + height) as f64, inside: Inside::All }
+        Region {
+            method: RegionMethod::WholeFrame,
+            area_px: (width * height) as f64,
+            perimeter_px: 2.0 * (width + height) as f64,
+            inside: Inside::All,
+        }
     }
 
     /// The caller's region, checked against the photo.
@@ -112,12 +121,24 @@ impl Region {
                 if area < 1.0 {
                     return Err(Error::parameter("roi", "the polygon does not overlap the photo"));
                 }
-                let perimeter = clipped.iter().zip(clipped.iter().cycle().skip(1)).map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1])).sum();
-                Ok(Region { method: RegionMethod::Polygon, area_px: area, perimeter_px: perimeter, inside: Inside::Polygon(p.clone()) })
+                let perimeter = clipped
+                    .iter()
+                    .zip(clipped.iter().cycle().skip(1))
+                    .map(|(a, b)| (a[0] - b[0]).hypot(a[1] - b[1]))
+                    .sum();
+                Ok(Region {
+                    method: RegionMethod::Polygon,
+                    area_px: area,
+                    perimeter_px: perimeter,
+                    inside: Inside::Polygon(p.clone()),
+                })
             }
             Roi::Mask { width: mw, height: mh, inside } => {
                 if (*mw, *mh) != (width, height) {
-                    return Err(Error::parameter("roi", format!("the mask is {mw}x{mh} px but the photo is {width}x{height} px")));
+                    return Err(Error::parameter(
+                        "roi",
+                        format!("the mask is {mw}x{mh} px but the photo is {width}x{height} px"),
+                    ));
                 }
                 let area = inside.iter().filter(|&&v| v).count();
                 if area == 0 {
@@ -135,7 +156,12 @@ impl Region {
                         }
                     }
                 }
-                Ok(Region { method: RegionMethod::Mask, area_px: area as f64, perimeter_px: edges as f64, inside: Inside::Mask { width, inside: inside.clone() } })
+                Ok(Region {
+                    method: RegionMethod::Mask,
+                    area_px: area as f64,
+                    perimeter_px: edges as f64,
+                    inside: Inside::Mask { width, inside: inside.clone() },
+                })
             }
         }
     }
@@ -155,7 +181,10 @@ impl Region {
         }
         let mut count = vec![0usize; cols * rows];
         for &(x, y) in points {
-            let (cx, cy) = ((((x + 0.5) / cell).floor().max(0.0) as usize).min(cols - 1), (((y + 0.5) / cell).floor().max(0.0) as usize).min(rows - 1));
+            let (cx, cy) = (
+                (((x + 0.5) / cell).floor().max(0.0) as usize).min(cols - 1),
+                (((y + 0.5) / cell).floor().max(0.0) as usize).min(rows - 1),
+            );
             count[cy * cols + cx] += 1;
         }
         let mut marked: Vec<bool> = count.iter().map(|&n| n > 0).collect();
@@ -171,7 +200,11 @@ impl Region {
             (-1..=1).any(|dy| {
                 (-1..=1).any(|dx| {
                     let (x, y) = (cx + dx, cy + dy);
-                    x >= 0 && y >= 0 && (x as usize) < cols && (y as usize) < rows && !marked[y as usize * cols + x as usize]
+                    x >= 0
+                        && y >= 0
+                        && (x as usize) < cols
+                        && (y as usize) < rows
+                        && !marked[y as usize * cols + x as usize]
                 })
             })
         };
@@ -183,14 +216,22 @@ impl Region {
             return Region::whole_frame(width, height);
         }
         let per_px = interior_count as f64 / interior_area;
-        let edge_area: f64 = (0..marked.len()).filter(|&i| marked[i] && is_edge(i)).map(|i| (count[i] as f64 / per_px).min(cell_area(i))).sum();
+        let edge_area: f64 = (0..marked.len())
+            .filter(|&i| marked[i] && is_edge(i))
+            .map(|i| (count[i] as f64 / per_px).min(cell_area(i)))
+            .sum();
         let mut perimeter = 0.0;
         for cy in 0..rows {
             for cx in 0..cols {
                 if !marked[cy * cols + cx] {
                     continue;
                 }
-                let nb = [(cx as isize - 1, cy as isize), (cx as isize + 1, cy as isize), (cx as isize, cy as isize - 1), (cx as isize, cy as isize + 1)];
+                let nb = [
+                    (cx as isize - 1, cy as isize),
+                    (cx as isize + 1, cy as isize),
+                    (cx as isize, cy as isize - 1),
+                    (cx as isize, cy as isize + 1),
+                ];
                 for (x, y) in nb {
                     let outside_frame = x < 0 || y < 0 || x as usize >= cols || y as usize >= rows;
                     if outside_frame || !marked[y as usize * cols + x as usize] {
@@ -199,7 +240,12 @@ impl Region {
                 }
             }
         }
-        Region { method: RegionMethod::Dots, area_px: interior_area + edge_area, perimeter_px: perimeter, inside: Inside::Cells { cell, cols, marked } }
+        Region {
+            method: RegionMethod::Dots,
+            area_px: interior_area + edge_area,
+            perimeter_px: perimeter,
+            inside: Inside::Cells { cell, cols, marked },
+        }
     }
 }
 
@@ -207,10 +253,12 @@ impl Region {
 /// marked cells.
 fn fill_holes(marked: &mut [bool], cols: usize, rows: usize) {
     let mut outside = vec![false; cols * rows];
-    let mut stack: Vec<usize> = (0..cols * rows).filter(|&i| {
-        let (x, y) = (i % cols, i / cols);
-        (x == 0 || y == 0 || x == cols - 1 || y == rows - 1) && !marked[i]
-    }).collect();
+    let mut stack: Vec<usize> = (0..cols * rows)
+        .filter(|&i| {
+            let (x, y) = (i % cols, i / cols);
+            (x == 0 || y == 0 || x == cols - 1 || y == rows - 1) && !marked[i]
+        })
+        .collect();
     for &i in &stack {
         outside[i] = true;
     }
@@ -222,10 +270,18 @@ fn fill_holes(marked: &mut [bool], cols: usize, rows: usize) {
                 stack.push(j);
             }
         };
-        if x > 0 { visit(i - 1) }
-        if x + 1 < cols { visit(i + 1) }
-        if y > 0 { visit(i - cols) }
-        if y + 1 < rows { visit(i + cols) }
+        if x > 0 {
+            visit(i - 1)
+        }
+        if x + 1 < cols {
+            visit(i + 1)
+        }
+        if y > 0 {
+            visit(i - cols)
+        }
+        if y + 1 < rows {
+            visit(i + cols)
+        }
     }
     for i in 0..marked.len() {
         if !outside[i] {
@@ -305,7 +361,8 @@ mod tests {
         let r = Region::from_dots(&pts, 10.0, 400, 400);
         assert_eq!(r.method, RegionMethod::Dots);
         assert!((r.area_px / 80_000.0 - 1.0).abs() < 0.05, "{}", r.area_px);
-        let everywhere: Vec<_> = (0..1600).map(|i| ((i % 40) as f64 * 10.0 + 5.0, (i / 40) as f64 * 10.0 + 5.0)).collect();
+        let everywhere: Vec<_> =
+            (0..1600).map(|i| ((i % 40) as f64 * 10.0 + 5.0, (i / 40) as f64 * 10.0 + 5.0)).collect();
         assert_eq!(Region::from_dots(&everywhere, 10.0, 400, 400).method, RegionMethod::WholeFrame);
     }
 }

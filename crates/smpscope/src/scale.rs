@@ -60,7 +60,8 @@ impl DeviceProfiles {
     /// Reads a profile file; `.json` is read as JSON, anything else as TOML.
     pub fn load(path: &Path) -> Result<Self> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
         let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
         Self::parse(&text, json, &name)
     }
@@ -68,16 +69,23 @@ impl DeviceProfiles {
     /// Parses profile text (JSON or TOML) and checks every entry.
     pub fn parse(text: &str, json: bool, name: &str) -> Result<Self> {
         let profiles: DeviceProfiles = if json {
-            serde_json::from_str(text).map_err(|e| Error::input_file(name, format!("not a valid device profile: {e}")))?
+            serde_json::from_str(text)
+                .map_err(|e| Error::input_file(name, format!("not a valid device profile: {e}")))?
         } else {
             toml::from_str(text).map_err(|e| Error::input_file(name, format!("not a valid device profile: {e}")))?
         };
         for d in &profiles.device {
             if !(d.px_per_mm.is_finite() && d.px_per_mm > 0.0) {
-                return Err(Error::input_file(name, format!("device {} {}: px_per_mm must be a positive number", d.make, d.model)));
+                return Err(Error::input_file(
+                    name,
+                    format!("device {} {}: px_per_mm must be a positive number", d.make, d.model),
+                ));
             }
             if d.blur_um.is_some_and(|b| !(b.is_finite() && b >= 0.0)) {
-                return Err(Error::input_file(name, format!("device {} {}: blur_um must be zero or positive", d.make, d.model)));
+                return Err(Error::input_file(
+                    name,
+                    format!("device {} {}: blur_um must be zero or positive", d.make, d.model),
+                ));
             }
         }
         Ok(profiles)
@@ -103,8 +111,16 @@ pub fn resolve(
         _ => None,
     };
     let scale = match (px_per_mm, profile) {
-        (Some(s), _) => Scale { px_per_mm: Some(s), source: ScaleSource::Caller, camera_blur_um: camera_blur_um.or(profile.and_then(|p| p.blur_um)) },
-        (None, Some(p)) => Scale { px_per_mm: Some(p.px_per_mm), source: ScaleSource::DeviceProfile, camera_blur_um: camera_blur_um.or(p.blur_um) },
+        (Some(s), _) => Scale {
+            px_per_mm: Some(s),
+            source: ScaleSource::Caller,
+            camera_blur_um: camera_blur_um.or(profile.and_then(|p| p.blur_um)),
+        },
+        (None, Some(p)) => Scale {
+            px_per_mm: Some(p.px_per_mm),
+            source: ScaleSource::DeviceProfile,
+            camera_blur_um: camera_blur_um.or(p.blur_um),
+        },
         (None, None) => {
             warnings.push(
                 "no scale: give px_per_mm or a device profile for this camera; lengths, areas, ink and density are null".into(),
@@ -157,7 +173,8 @@ mod tests {
 
     #[test]
     fn bad_profiles_are_refused_with_the_file_name() {
-        let e = DeviceProfiles::parse("[[device]]\nmake='a'\nmodel='b'\npx_per_mm=-1\n", false, "bad.toml").unwrap_err();
+        let e =
+            DeviceProfiles::parse("[[device]]\nmake='a'\nmodel='b'\npx_per_mm=-1\n", false, "bad.toml").unwrap_err();
         assert!(e.to_string().starts_with("bad.toml: "), "{e}");
         assert!(DeviceProfiles::parse("{", true, "bad.json").is_err());
     }

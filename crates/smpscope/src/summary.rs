@@ -100,7 +100,14 @@ pub struct PhotoFigures {
 }
 
 /// Summarises the dots of a photo within `region`; `px_per_mm` None means no physical units.
-pub fn summarise(dots: &[Dot], region: &Region, px_per_mm: Option<f64>, figures: PhotoFigures, rejected: Rejections, warnings: &mut Vec<String>) -> Summary {
+pub fn summarise(
+    dots: &[Dot],
+    region: &Region,
+    px_per_mm: Option<f64>,
+    figures: PhotoFigures,
+    rejected: Rejections,
+    warnings: &mut Vec<String>,
+) -> Summary {
     let inside: Vec<&Dot> = dots.iter().filter(|d| region.contains(d.x, d.y)).collect();
     let mm_per_px = px_per_mm.map(|s| 1.0 / s);
     let area_cm2 = mm_per_px.map(|m| region.area_px * m * m / 100.0);
@@ -114,17 +121,25 @@ pub fn summarise(dots: &[Dot], region: &Region, px_per_mm: Option<f64>, figures:
         let expected = 0.5 * (region.area_px / n).sqrt() + (0.0514 + 0.041 / n.sqrt()) * region.perimeter_px / n;
         mean / expected
     });
-    let coverage = (region.area_px > 0.0).then(|| inside.iter().map(|d| std::f64::consts::PI * (d.diameter_px / 2.0).powi(2)).sum::<f64>() / region.area_px);
+    let coverage = (region.area_px > 0.0).then(|| {
+        inside.iter().map(|d| std::f64::consts::PI * (d.diameter_px / 2.0).powi(2)).sum::<f64>() / region.area_px
+    });
     let mut blur = figures.dot_blur_px.clone();
     let focus_blur_px = (!blur.is_empty()).then(|| quantile(&mut blur, 0.1));
     let snr_median = Distribution::of(inside.iter().map(|d| d.snr).collect()).map(|d| d.median);
     if figures.clipped_fraction > 0.02 {
-        warnings.push(format!("{:.1} % of pixels are clipped (over- or under-exposed); dots there are not measured reliably", 100.0 * figures.clipped_fraction));
+        warnings.push(format!(
+            "{:.1} % of pixels are clipped (over- or under-exposed); dots there are not measured reliably",
+            100.0 * figures.clipped_fraction
+        ));
     }
     if let (Some(b), Some(m)) = (focus_blur_px, mm_per_px)
         && b * m * 1000.0 > 40.0
     {
-        warnings.push(format!("the photo looks out of focus: even the sharpest dots are blurred by {:.0} um", b * m * 1000.0));
+        warnings.push(format!(
+            "the photo looks out of focus: even the sharpest dots are blurred by {:.0} um",
+            b * m * 1000.0
+        ));
     }
     if snr_median.is_some_and(|s| s < 10.0) {
         warnings.push("the dots are faint against the noise (median SNR below 10); measures are uncertain".into());

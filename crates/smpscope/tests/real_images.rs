@@ -55,14 +55,20 @@ fn camera_exif_is_read() {
 #[test]
 fn orientation_is_applied() {
     for kind in ["Landscape", "Portrait"] {
-        let files: Vec<PathBuf> = real("orientation").into_iter().filter(|p| p.to_string_lossy().contains(&format!("recurser__{kind}_"))).collect();
-        let reference = photo::load_path(files.iter().find(|p| p.to_string_lossy().ends_with("_1.jpg")).unwrap()).unwrap();
+        let files: Vec<PathBuf> = real("orientation")
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains(&format!("recurser__{kind}_")))
+            .collect();
+        let reference =
+            photo::load_path(files.iter().find(|p| p.to_string_lossy().ends_with("_1.jpg")).unwrap()).unwrap();
         let r = reference.to_rgb8();
         for f in &files {
             let p = photo::load_path(f).unwrap();
             assert_eq!((p.info.width, p.info.height), (reference.info.width, reference.info.height), "{}", f.display());
             let img = p.to_rgb8();
-            let diff: f64 = img.as_raw().iter().zip(r.as_raw()).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / img.as_raw().len() as f64;
+            let diff: f64 =
+                img.as_raw().iter().zip(r.as_raw()).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>()
+                    / img.as_raw().len() as f64;
             assert!(diff < 12.0, "{}: mean difference {diff} from the upright reference", f.display());
         }
     }

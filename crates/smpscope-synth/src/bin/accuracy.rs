@@ -36,8 +36,15 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let (w, h) = args.frame_mm;
-    let first = args.seed.unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000);
-    println!("smpscope accuracy: {} photos of {w}x{h} mm (at most {} px wide), seeds {first}..{}", args.count, args.max_px, first + args.count - 1);
+    let first = args.seed.unwrap_or_else(|| {
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000
+    });
+    println!(
+        "smpscope accuracy: {} photos of {w}x{h} mm (at most {} px wide), seeds {first}..{}",
+        args.count,
+        args.max_px,
+        first + args.count - 1
+    );
     let results: Vec<_> = (first..first + args.count)
         .into_par_iter()
         .filter_map(|seed| match run_spec(seed, SceneSpec { jpeg_chroma_420: args.chroma_420, ..random_scene(seed, (w, h), args.max_px) }) {

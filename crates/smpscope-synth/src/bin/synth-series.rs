@@ -16,7 +16,10 @@ use clap::Parser;
 use smpscope_synth::{SeriesSpec, write_series};
 
 #[derive(Parser, Debug)]
-#[command(name = "synth-series", about = "A synthetic patient series of scalp micropigmentation photos with exact ground truth")]
+#[command(
+    name = "synth-series",
+    about = "A synthetic patient series of scalp micropigmentation photos with exact ground truth"
+)]
 struct Args {
     /// Seed of the series (required without --spec).
     #[arg(long, required_unless_present = "spec")]

@@ -38,7 +38,10 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let base: Option<SceneSpec> = match &args.spec {
         None => None,
-        Some(path) => match std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
             Ok(spec) => Some(spec),
             Err(e) => {
                 eprintln!("synth: cannot read spec {}: {e}", path.display());

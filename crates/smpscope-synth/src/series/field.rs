@@ -118,8 +118,17 @@ pub(crate) fn build(spec: &SeriesSpec) -> Field {
     let off = origin.map(|o| o + 0.5);
     let region = b.partial_region.then(|| {
         // The hairline of the first frame, continued over the whole box.
-        let reach = (-0.5 - origin[0]).max(-0.5 - origin[1]).max(origin[0] + size[0] - w + 0.5).max(origin[1] + size[1] - h + 0.5);
-        region::hairline(&mut rng(b.seed, scene::stream::REGION), b.width, b.height, reach.max(0.0) + 1.0, b.region_coverage)
+        let reach = (-0.5 - origin[0])
+            .max(-0.5 - origin[1])
+            .max(origin[0] + size[0] - w + 0.5)
+            .max(origin[1] + size[1] - h + 0.5);
+        region::hairline(
+            &mut rng(b.seed, scene::stream::REGION),
+            b.width,
+            b.height,
+            reach.max(0.0) + 1.0,
+            b.region_coverage,
+        )
     });
     let big = SceneSpec { width: size[0] as u32, height: size[1] as u32, ..b.clone() };
     let local: Option<Polygon> = region.as_ref().map(|p| p.iter().map(|q| [q[0] - off[0], q[1] - off[1]]).collect());
@@ -164,7 +173,15 @@ fn with_fate(spec: &SeriesSpec, r: &mut ChaCha8Rng, dot: DotInstance, born_month
 /// Touch-up: `count` new dots born at `t`, each at the best of a few random candidates, and only
 /// where its edge is at least one mean diameter from every earlier dot (lost ones included, so
 /// that a new dot is never mistaken for a lost one by position).
-fn add_new_dots(spec: &SeriesSpec, dots: &mut Vec<FieldDot>, count: usize, t: f64, origin: [f64; 2], size: [f64; 2], region: Option<&[[f64; 2]]>) {
+fn add_new_dots(
+    spec: &SeriesSpec,
+    dots: &mut Vec<FieldDot>,
+    count: usize,
+    t: f64,
+    origin: [f64; 2],
+    size: [f64; 2],
+    region: Option<&[[f64; 2]]>,
+) {
     let b = &spec.base;
     let um = b.px_per_mm / 1000.0;
     let gap = b.diameter_um * um;

@@ -141,7 +141,14 @@ pub fn render_series(spec: &SeriesSpec) -> Series {
     Series { visits, truth }
 }
 
-fn render_visit(spec: &SeriesSpec, f: &Field, skin: &SkinField, marks: &Marks, reference: &Skin, v: usize) -> (VisitScene, VisitTruth) {
+fn render_visit(
+    spec: &SeriesSpec,
+    f: &Field,
+    skin: &SkinField,
+    marks: &Marks,
+    reference: &Skin,
+    v: usize,
+) -> (VisitScene, VisitTruth) {
     let vs = spec.visit_spec(v);
     let t = spec.months_at(v);
     let pose = spec.pose(v);
@@ -158,7 +165,14 @@ fn render_visit(spec: &SeriesSpec, f: &Field, skin: &SkinField, marks: &Marks, r
             continue;
         }
         let st = field::state(spec, d, t);
-        placed.push(DotInstance { x, y, diameter_um: d.dot.diameter_um, spread_um: st.spread_um, amplitude: st.amplitude, overlaps: d.dot.overlaps });
+        placed.push(DotInstance {
+            x,
+            y,
+            diameter_um: d.dot.diameter_um,
+            spread_um: st.spread_um,
+            amplitude: st.amplitude,
+            overlaps: d.dot.overlaps,
+        });
         dot_k.push(st.k);
         ids.push(i);
     }

@@ -42,7 +42,9 @@ impl DarkPatches {
             .map(|i| {
                 let (cx, cy) = (i % cols, i / cols);
                 let mut around: Vec<f32> = (cy.saturating_sub(REACH)..(cy + REACH + 1).min(rows))
-                    .flat_map(|y| (cx.saturating_sub(REACH)..(cx + REACH + 1).min(cols)).map(move |x| log_levels[y * cols + x]))
+                    .flat_map(|y| {
+                        (cx.saturating_sub(REACH)..(cx + REACH + 1).min(cols)).map(move |x| log_levels[y * cols + x])
+                    })
                     .collect();
                 median(&mut around) - log_levels[i]
             })
@@ -63,7 +65,8 @@ impl DarkPatches {
             count[self.cell_of(p[0], p[1])] += 1;
         }
         let plain = self.patch.iter().filter(|&&p| !p).count().max(1);
-        let typical = count.iter().zip(&self.patch).filter(|(_, p)| !**p).map(|(c, _)| *c).sum::<usize>() as f64 / plain as f64;
+        let typical =
+            count.iter().zip(&self.patch).filter(|(_, p)| !**p).map(|(c, _)| *c).sum::<usize>() as f64 / plain as f64;
         let least = (CROWD * typical).max(CROWD_MIN as f64);
         for (p, &c) in out.patch.iter_mut().zip(&count) {
             *p = *p && c as f64 >= least;
@@ -100,8 +103,11 @@ mod tests {
         // per cell, as everywhere).
         let (cols, rows, cell) = (20, 12, 10);
         let mole = |x: usize, y: usize| (4..6).contains(&y) && ((8..10).contains(&x) || (14..16).contains(&x));
-        let levels: Vec<f32> = (0..rows * cols).map(|i| -0.3 - 0.01 * (i % cols) as f32 - if mole(i % cols, i / cols) { 0.5 } else { 0.0 }).collect();
-        let mut dots: Vec<[f64; 2]> = (0..rows * cols).map(|i| [(i % cols * cell) as f64 + 5.0, (i / cols * cell) as f64 + 5.0]).collect();
+        let levels: Vec<f32> = (0..rows * cols)
+            .map(|i| -0.3 - 0.01 * (i % cols) as f32 - if mole(i % cols, i / cols) { 0.5 } else { 0.0 })
+            .collect();
+        let mut dots: Vec<[f64; 2]> =
+            (0..rows * cols).map(|i| [(i % cols * cell) as f64 + 5.0, (i / cols * cell) as f64 + 5.0]).collect();
         for k in 0..40 {
             dots.push([80.0 + (k % 20) as f64, 40.0 + (k / 2) as f64]);
         }

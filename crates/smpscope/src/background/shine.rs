@@ -56,8 +56,14 @@ impl Model {
         // skin, they would make the rest of the frame shine.
         let redness: Vec<f64> = levels.iter().map(|l| (l[1] - l[3]) as f64).collect();
         let reddest = quantile(&mut redness.clone(), 2.0 / 3.0);
-        match Self::refit(levels, levels.iter().zip(&redness).filter(|&(_, &r)| r >= reddest).map(|(l, _)| l).collect()) {
-            Some(m) if m.scatter < model.scatter && 2 * levels.iter().filter(|l| m.shine(l) == 0.0).count() >= levels.len() => Some(m),
+        match Self::refit(levels, levels.iter().zip(&redness).filter(|&(_, &r)| r >= reddest).map(|(l, _)| l).collect())
+        {
+            Some(m)
+                if m.scatter < model.scatter
+                    && 2 * levels.iter().filter(|l| m.shine(l) == 0.0).count() >= levels.len() =>
+            {
+                Some(m)
+            }
             _ => Some(model),
         }
     }
@@ -68,7 +74,10 @@ impl Model {
         let mut m = None;
         for _ in 0..CLIP_ROUNDS {
             let ratio = |c: usize| {
-                let mut v: Vec<f64> = plain.iter().map(|l| (10f64.powf(l[c + 1] as f64) / 10f64.powf(l[2] as f64).max(1e-9)).ln()).collect();
+                let mut v: Vec<f64> = plain
+                    .iter()
+                    .map(|l| (10f64.powf(l[c + 1] as f64) / 10f64.powf(l[2] as f64).max(1e-9)).ln())
+                    .collect();
                 quantile(&mut v, 0.5).exp()
             };
             let skin = [ratio(0), 1.0, ratio(2)];
@@ -79,7 +88,8 @@ impl Model {
             let mut fitted = Model { skin, centre: 0.0, scatter: 0.0 };
             let mut share: Vec<f64> = plain.iter().map(|l| fitted.fitted(l).1).collect();
             fitted.centre = quantile(&mut share, 0.5);
-            let mut below: Vec<f64> = share.iter().filter(|&&q| q <= fitted.centre).map(|q| fitted.centre - q).collect();
+            let mut below: Vec<f64> =
+                share.iter().filter(|&&q| q <= fitted.centre).map(|q| fitted.centre - q).collect();
             fitted.scatter = (2.0 * 1.4826 * quantile(&mut below, 0.5)).max(MIN_SCATTER);
             plain = levels.iter().filter(|l| fitted.fitted(l).1 <= fitted.centre + fitted.scatter).collect();
             m = Some(fitted);
@@ -138,7 +148,10 @@ impl Model {
                 }
             }
         }
-        fits.iter().zip(&joined).map(|(f, &j)| f.map(|(h, q)| ((if j { 1.0 } else { self.weight(q) }) * h.max(0.0)) as f32)).collect()
+        fits.iter()
+            .zip(&joined)
+            .map(|(f, &j)| f.map(|(h, q)| ((if j { 1.0 } else { self.weight(q) }) * h.max(0.0)) as f32))
+            .collect()
     }
 }
 
@@ -181,7 +194,11 @@ mod tests {
     fn assert_shine_recovered(skin: [f64; 3], shine: impl Fn(usize) -> f64) {
         let levels: Vec<[f32; 4]> = (0..100)
             .map(|i| {
-                let m = [1.0 + 0.03 * ((i * 7 % 11) as f64 / 5.0 - 1.0), 1.0, 1.0 + 0.03 * ((i * 3 % 7) as f64 / 3.0 - 1.0)];
+                let m = [
+                    1.0 + 0.03 * ((i * 7 % 11) as f64 / 5.0 - 1.0),
+                    1.0,
+                    1.0 + 0.03 * ((i * 3 % 7) as f64 / 3.0 - 1.0),
+                ];
                 cell(std::array::from_fn(|c| skin[c] * m[c] + shine(i)))
             })
             .collect();
@@ -197,7 +214,8 @@ mod tests {
         for i in 0..100 {
             // Mottle: a few per cent per channel; lighting: a gradient.
             let g = 0.8 + 0.004 * i as f64;
-            let m = [1.0 + 0.03 * ((i * 7 % 11) as f64 / 5.0 - 1.0), 1.0, 1.0 + 0.03 * ((i * 3 % 7) as f64 / 3.0 - 1.0)];
+            let m =
+                [1.0 + 0.03 * ((i * 7 % 11) as f64 / 5.0 - 1.0), 1.0, 1.0 + 0.03 * ((i * 3 % 7) as f64 / 3.0 - 1.0)];
             let h = if (40..46).contains(&i) { 0.15 } else { 0.0 };
             levels.push(cell(std::array::from_fn(|c| g * skin[c] * m[c] + h)));
         }
@@ -214,7 +232,8 @@ mod tests {
     #[test]
     fn highlights_over_a_quarter_of_the_frame_are_taken_off_whole() {
         let skin = [0.20, 0.12, 0.08];
-        let shine = |i: usize| if (30..60).contains(&i) { 0.03 + 0.07 * (1.0 - ((i as f64 - 44.5) / 15.0).abs()) } else { 0.0 };
+        let shine =
+            |i: usize| if (30..60).contains(&i) { 0.03 + 0.07 * (1.0 - ((i as f64 - 44.5) / 15.0).abs()) } else { 0.0 };
         assert_shine_recovered(skin, shine);
     }
 
@@ -250,8 +269,12 @@ mod tests {
         // 0.036) over a 24 x 24 grid of cells.
         let (cols, skin) = (24usize, [0.060, 0.036, 0.026]);
         let mottle = |i: usize, k: usize| 1.0 + 0.08 * (((i * k) % 13) as f64 / 6.0 - 1.0);
-        let shine = |i: usize| 0.2 * (-(((i % cols) as f64 - 8.0).powi(2) + ((i / cols) as f64 - 10.0).powi(2)) / (2.0 * 2.5f64.powi(2))).exp();
-        let levels: Vec<[f32; 4]> = (0..cols * cols).map(|i| cell([0, 1, 2].map(|c| skin[c] * mottle(i, [7, 11, 5][c]) + shine(i)))).collect();
+        let shine = |i: usize| {
+            0.2 * (-(((i % cols) as f64 - 8.0).powi(2) + ((i / cols) as f64 - 10.0).powi(2)) / (2.0 * 2.5f64.powi(2)))
+                .exp()
+        };
+        let levels: Vec<[f32; 4]> =
+            (0..cols * cols).map(|i| cell([0, 1, 2].map(|c| skin[c] * mottle(i, [7, 11, 5][c]) + shine(i)))).collect();
         let model = Model::fit(&levels).expect("skin VI has colour");
         let map = model.map(&levels.iter().map(|&l| Some(l)).collect::<Vec<_>>(), cols);
         // Mean error over the rim (shine 0.01-0.06), and the largest shine far from it.

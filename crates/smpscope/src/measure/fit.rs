@@ -64,14 +64,16 @@ impl Blur {
     /// optics). The light kernel is the discrete Gaussian, whose variance is exact even for a
     /// fraction of a pixel, where a sampled Gaussian would be far off.
     pub fn new(density_variance: f64, light_variance: f64) -> Blur {
-        let light_kernel = if light_variance > 1e-4 { crate::plane::discrete_gaussian_kernel(light_variance) } else { Vec::new() };
+        let light_kernel =
+            if light_variance > 1e-4 { crate::plane::discrete_gaussian_kernel(light_variance) } else { Vec::new() };
         Blur { density_sigma: density_variance.max(0.0).sqrt(), light_kernel, encoded: None }
     }
 
     /// This blur followed by one of `variance` px^2 on sRGB-encoded values, for a channel whose
     /// skin has the linear level `skin`.
     pub fn then_encoded(self, variance: f64, skin: f64) -> Blur {
-        let encoded = (variance > 1e-4 && skin > 0.0).then(|| EncodedBlur { skin: skin.min(1.0), kernel: crate::plane::discrete_gaussian_kernel(variance) });
+        let encoded = (variance > 1e-4 && skin > 0.0)
+            .then(|| EncodedBlur { skin: skin.min(1.0), kernel: crate::plane::discrete_gaussian_kernel(variance) });
         Blur { encoded, ..self }
     }
 }
@@ -130,7 +132,15 @@ pub enum Free {
 }
 
 /// Fits `start` jointly to the window. `noise` is the OD noise per pixel (Huber scale).
-pub fn fit_group(win: &Window, start: &[DotModel], offset: f64, noise: f64, bounds: &[Bounds], blur: &Blur, free: Free) -> GroupFit {
+pub fn fit_group(
+    win: &Window,
+    start: &[DotModel],
+    offset: f64,
+    noise: f64,
+    bounds: &[Bounds],
+    blur: &Blur,
+    free: Free,
+) -> GroupFit {
     let k = start.len();
     let n = k * PER_DOT + 1;
     let frozen = |a: usize| {
@@ -265,7 +275,8 @@ impl Evaluation {
                 let (dx, dy) = (x - q[0], y - q[1]);
                 let r = (dx * dx + dy * dy).sqrt();
                 let u = r / sig;
-                let jq = if jacobian { Some(&mut self.jac[i * n + d * PER_DOT..i * n + (d + 1) * PER_DOT]) } else { None };
+                let jq =
+                    if jacobian { Some(&mut self.jac[i * n + d * PER_DOT..i * n + (d + 1) * PER_DOT]) } else { None };
                 if u > v + 9.0 {
                     if let Some(jq) = jq {
                         jq.iter_mut().for_each(|x| *x = 0.0);
@@ -471,7 +482,14 @@ mod tests {
     /// Renders dots the way a camera does: density, then blur of the light, plus a little
     /// deterministic noise.
     fn window(dots: &[DotModel], offset: f64, size: usize, blur: &Blur) -> Window {
-        let mut win = Window { x0: 0, y0: 0, width: size, height: size, od: vec![0.0; size * size], used: vec![true; size * size] };
+        let mut win = Window {
+            x0: 0,
+            y0: 0,
+            width: size,
+            height: size,
+            od: vec![0.0; size * size],
+            used: vec![true; size * size],
+        };
         let p = pack(dots, offset);
         let mut ev = Evaluation::new(&win, 0);
         ev.run(&win, &p, dots.len(), blur, false);
@@ -504,7 +522,10 @@ mod tests {
         let a = DotModel { x: 12.0, y: 15.0, amplitude: 0.6, radius: 3.5, sigma: 0.8 };
         let b = DotModel { x: 18.5, y: 15.5, amplitude: 0.8, radius: 3.0, sigma: 0.8 };
         let win = window(&[a, b], 0.0, 31, &blur);
-        let starts = [DotModel { x: 11.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.0 }, DotModel { x: 19.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.0 }];
+        let starts = [
+            DotModel { x: 11.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.0 },
+            DotModel { x: 19.0, y: 15.0, amplitude: 0.5, radius: 3.0, sigma: 1.0 },
+        ];
         let f = fit_group(&win, &starts, 0.0, 0.003, &[bounds(), bounds()], &blur, Free::All);
         for (got, want) in f.dots.iter().zip([a, b]) {
             let ink = |d: &DotModel| d.amplitude * d.radius * d.radius;
@@ -532,7 +553,8 @@ mod tests {
         let truth = DotModel { x: 10.2, y: 9.7, amplitude: 0.8, radius: 2.5, sigma: 0.4 };
         let win = window(&[truth], 0.0, 21, &blur);
         let start = DotModel { amplitude: 0.3, ..truth };
-        let amplitude = |b: &Blur| fit_group(&win, &[start], 0.0, 0.003, &[bounds()], b, Free::AmplitudesOnly).dots[0].amplitude;
+        let amplitude =
+            |b: &Blur| fit_group(&win, &[start], 0.0, 0.003, &[bounds()], b, Free::AmplitudesOnly).dots[0].amplitude;
         assert!((amplitude(&blur) - 0.8).abs() < 0.01, "{}", amplitude(&blur));
         // Taken for a blur of light, the same blur reads a different density.
         let as_light = Blur::new(1.0 / 12.0, 1.5);

@@ -47,7 +47,15 @@ pub struct MeasureParams {
 
 impl Default for MeasureParams {
     fn default() -> Self {
-        MeasureParams { min_peak_od: 0.06, min_snr: 3.0, min_ink: 6e-4, max_eccentricity: 0.9, max_attached: 0.35, max_blue_red_ratio: 1.6, max_brown_eccentricity: 0.7 }
+        MeasureParams {
+            min_peak_od: 0.06,
+            min_snr: 3.0,
+            min_ink: 6e-4,
+            max_eccentricity: 0.9,
+            max_attached: 0.35,
+            max_blue_red_ratio: 1.6,
+            max_brown_eccentricity: 0.7,
+        }
     }
 }
 
@@ -146,10 +154,16 @@ const RESOLVED_RATIO: f64 = 2.2;
 /// Fits and measures every candidate; returns the accepted dots in a stable order.
 pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -> (Vec<Dot>, Rejections) {
     let groups = group_touching(candidates);
-    let mut results: Vec<Vec<Result<Dot, Reject>>> = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, None)).collect();
+    let mut results: Vec<Vec<Result<Dot, Reject>>> =
+        groups.par_iter().map(|g| measure_group(inp, candidates, g, p, None)).collect();
     set_aside_skin(&mut results, inp, p);
     let blur_var = blur_variance(inp);
-    let mut ratios: Vec<f64> = results.iter().flatten().flatten().map(|d| 0.5 * d.diameter_px / (d.spread_px.powi(2) + blur_var).sqrt()).collect();
+    let mut ratios: Vec<f64> = results
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|d| 0.5 * d.diameter_px / (d.spread_px.powi(2) + blur_var).sqrt())
+        .collect();
     if ratios.len() >= 10 && crate::plane::quantile(&mut ratios, 0.5) < RESOLVED_RATIO {
         let spread = shared_spread(inp, candidates, &groups, &results);
         results = groups.par_iter().map(|g| measure_group(inp, candidates, g, p, Some(spread))).collect();
@@ -249,7 +263,9 @@ fn ink_blue_red(dots: &[&Dot]) -> Option<InkColour> {
 /// melanin rules took 5.6 % of the true dots of 60 photos at 15-30 px/mm; with 3 sigmas of
 /// each photo's own scatter, 2.5 %, letting in one false dot for every four true ones kept.
 fn brown_limit(ink: Option<InkColour>, p: &MeasureParams) -> f64 {
-    ink.map_or(p.max_blue_red_ratio, |c| p.max_blue_red_ratio.max((BROWN_OVER_QUARTILE * c.quartile).max(c.above(BROWN_OVER_SCATTER)).min(BROWN_CEILING)))
+    ink.map_or(p.max_blue_red_ratio, |c| {
+        p.max_blue_red_ratio.max((BROWN_OVER_QUARTILE * c.quartile).max(c.above(BROWN_OVER_SCATTER)).min(BROWN_CEILING))
+    })
 }
 
 /// How much browner than the photo's ink (blue/red over [`ink_blue_red`]) an elongated dot
@@ -289,22 +305,35 @@ const SPREAD_SAMPLE_MIN: usize = 20;
 /// the synthetic series), and a round model fitted to a line wants a narrower spread; with them,
 /// a faded visit's spread read 0.75 px against a true 1.64 and its ink 13 % low.
 fn shared_spread(inp: &Inputs, all: &[Candidate], groups: &[Vec<usize>], first: &[Vec<Result<Dot, Reject>>]) -> f64 {
-    let singles: Vec<(&Vec<usize>, f64)> = groups.iter().zip(first).filter_map(|(g, r)| match r.as_slice() { [Ok(d)] if g.len() == 1 => Some((g, d.eccentricity)), _ => None }).collect();
+    let singles: Vec<(&Vec<usize>, f64)> = groups
+        .iter()
+        .zip(first)
+        .filter_map(|(g, r)| match r.as_slice() {
+            [Ok(d)] if g.len() == 1 => Some((g, d.eccentricity)),
+            _ => None,
+        })
+        .collect();
     let mut ecc: Vec<f64> = singles.iter().map(|s| s.1).collect();
-    let roundest = if ecc.len() >= SPREAD_SAMPLE_MIN { crate::plane::quantile(&mut ecc, ROUNDEST_SHARE) } else { f64::INFINITY };
+    let roundest =
+        if ecc.len() >= SPREAD_SAMPLE_MIN { crate::plane::quantile(&mut ecc, ROUNDEST_SHARE) } else { f64::INFINITY };
     let singles: Vec<&Vec<usize>> = singles.into_iter().filter(|s| s.1 <= roundest).map(|s| s.0).collect();
     let step = singles.len().div_ceil(400).max(1);
     let sample: Vec<&Vec<usize>> = singles.into_iter().step_by(step).collect();
     // Costs are collected in order and summed serially: a parallel float sum would depend on
     // how the work was split, and so on the number of threads.
-    let total = |s: f64| -> f64 { sample.par_iter().map(|g| fit_members(inp, all, g, Some(s)).1.cost).collect::<Vec<f64>>().iter().sum() };
+    let total = |s: f64| -> f64 {
+        sample.par_iter().map(|g| fit_members(inp, all, g, Some(s)).1.cost).collect::<Vec<f64>>().iter().sum()
+    };
     // The cost is not unimodal in the spread: faded dots of 1-2 px showed a second, shallower
     // minimum near 2 px (a broad model whose wings the offset absorbs) beyond a hump, where a
     // golden-section search over the whole range ended up (spread 1.94 px against a true 0.04,
     // ink 2.7 times the truth). So the best of a coarse grid is found first, then refined
     // within a grid step of it.
     const GRID: f64 = 0.25;
-    let coarse = (0..=12).map(|i| GRID * i as f64).map(|s| (s, total(s))).fold((0.0, f64::INFINITY), |best, (s, c)| if c < best.1 { (s, c) } else { best });
+    let coarse = (0..=12)
+        .map(|i| GRID * i as f64)
+        .map(|s| (s, total(s)))
+        .fold((0.0, f64::INFINITY), |best, (s, c)| if c < best.1 { (s, c) } else { best });
     let (mut a, mut b) = ((coarse.0 - GRID).max(0.0), coarse.0 + GRID);
     let g = 0.618_033_988_75;
     let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
@@ -383,18 +412,30 @@ fn group_touching(c: &[Candidate]) -> Vec<Vec<usize>> {
         let r = find(&mut parent, i);
         groups.entry(r).or_default().push(i);
     }
-    groups.into_values().flat_map(|g| if g.len() > MAX_GROUP { g.into_iter().map(|i| vec![i]).collect() } else { vec![g] }).collect()
+    groups
+        .into_values()
+        .flat_map(|g| if g.len() > MAX_GROUP { g.into_iter().map(|i| vec![i]).collect() } else { vec![g] })
+        .collect()
 }
 
 /// The rectangle around the members' windows, with the pixels inside some window marked used.
 fn window(inp: &Inputs, members: &[&Candidate]) -> Window {
     let (w, h) = (inp.od.width as f64, inp.od.height as f64);
     let x0 = members.iter().map(|c| c.x - window_radius(c)).fold(f64::MAX, f64::min).floor().max(0.0) as usize;
-    let x1 = members.iter().map(|c| c.x + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(w - 1.0).max(x0 as f64) as usize;
+    let x1 = members.iter().map(|c| c.x + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(w - 1.0).max(x0 as f64)
+        as usize;
     let y0 = members.iter().map(|c| c.y - window_radius(c)).fold(f64::MAX, f64::min).floor().max(0.0) as usize;
-    let y1 = members.iter().map(|c| c.y + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(h - 1.0).max(y0 as f64) as usize;
+    let y1 = members.iter().map(|c| c.y + window_radius(c)).fold(f64::MIN, f64::max).ceil().min(h - 1.0).max(y0 as f64)
+        as usize;
     let (width, height) = (x1 - x0 + 1, y1 - y0 + 1);
-    let mut win = Window { x0, y0, width, height, od: Vec::with_capacity(width * height), used: Vec::with_capacity(width * height) };
+    let mut win = Window {
+        x0,
+        y0,
+        width,
+        height,
+        od: Vec::with_capacity(width * height),
+        used: Vec::with_capacity(width * height),
+    };
     for y in y0..=y1 {
         for x in x0..=x1 {
             win.od.push(inp.od.at(x, y) as f64);
@@ -407,7 +448,10 @@ fn window(inp: &Inputs, members: &[&Candidate]) -> Window {
 /// Highest optical density within a pixel of the candidate's centre.
 fn local_peak(od: &Plane, c: &Candidate) -> f64 {
     let (x, y) = (c.x.round() as isize, c.y.round() as isize);
-    (-1..=1).flat_map(|dy| (-1..=1).map(move |dx| (dx, dy))).map(|(dx, dy)| od.at_clamped(x + dx, y + dy) as f64).fold(f64::MIN, f64::max)
+    (-1..=1)
+        .flat_map(|dy| (-1..=1).map(move |dx| (dx, dy)))
+        .map(|(dx, dy)| od.at_clamped(x + dx, y + dy) as f64)
+        .fold(f64::MIN, f64::max)
 }
 
 /// Variance of the blur that the camera (when known) and the pixel area add, px^2.
@@ -427,7 +471,12 @@ fn apparent(d: &DotModel, blur_var: f64) -> DotModel {
 }
 
 /// Fits the members of a group jointly; with `spread` the pigment spread is held at it.
-fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<f64>) -> (Window, fit::GroupFit, Vec<Bounds>) {
+fn fit_members(
+    inp: &Inputs,
+    all: &[Candidate],
+    group: &[usize],
+    spread: Option<f64>,
+) -> (Window, fit::GroupFit, Vec<Bounds>) {
     let members: Vec<&Candidate> = group.iter().map(|&i| &all[i]).collect();
     let win = window(inp, &members);
     // Residual background: the median of the window beyond every member's core.
@@ -446,10 +495,17 @@ fn fit_members(inp: &Inputs, all: &[Candidate], group: &[usize], spread: Option<
             let radius = 0.8 * c.radius_px;
             let sigma = spread.unwrap_or(0.3 * c.radius_px);
             let seen = apparent(&DotModel { x: c.x, y: c.y, amplitude: 1.0, radius, sigma }, blur_variance(inp));
-            DotModel { x: c.x, y: c.y, amplitude: (peak / profile::centre(seen.radius / seen.sigma)).clamp(0.02, 4.0), radius, sigma }
+            DotModel {
+                x: c.x,
+                y: c.y,
+                amplitude: (peak / profile::centre(seen.radius / seen.sigma)).clamp(0.02, 4.0),
+                radius,
+                sigma,
+            }
         })
         .collect();
-    let bounds: Vec<Bounds> = members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
+    let bounds: Vec<Bounds> =
+        members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
     let fit = fit_shapes(inp, &win, &starts, offset, &bounds, spread);
     (win, fit, bounds)
 }
@@ -461,21 +517,37 @@ fn photo_blur(inp: &Inputs) -> Blur {
 
 /// Fits `starts` jointly in `win`, their whole shape free, or all of it but the spread where
 /// the photo's shared `spread` is held.
-fn fit_shapes(inp: &Inputs, win: &Window, starts: &[DotModel], offset: f64, bounds: &[Bounds], spread: Option<f64>) -> fit::GroupFit {
+fn fit_shapes(
+    inp: &Inputs,
+    win: &Window,
+    starts: &[DotModel],
+    offset: f64,
+    bounds: &[Bounds],
+    spread: Option<f64>,
+) -> fit::GroupFit {
     let free = if spread.is_some() { Free::AllButSpread } else { Free::All };
     fit_group(win, starts, offset, inp.noise, bounds, &photo_blur(inp), free)
 }
 
-fn measure_group(inp: &Inputs, all: &[Candidate], group: &[usize], p: &MeasureParams, spread: Option<f64>) -> Vec<Result<Dot, Reject>> {
+fn measure_group(
+    inp: &Inputs,
+    all: &[Candidate],
+    group: &[usize],
+    p: &MeasureParams,
+    spread: Option<f64>,
+) -> Vec<Result<Dot, Reject>> {
     // Candidates far too faint to pass are not worth a fit (noise maxima, pores).
-    let (faint, group): (Vec<usize>, Vec<usize>) = group.iter().partition(|&&i| local_peak(inp.od, &all[i]) < 0.5 * p.min_peak_od);
+    let (faint, group): (Vec<usize>, Vec<usize>) =
+        group.iter().partition(|&&i| local_peak(inp.od, &all[i]) < 0.5 * p.min_peak_od);
     let mut out: Vec<Result<Dot, Reject>> = faint.iter().map(|_| Err(Reject::Faint)).collect();
     if group.is_empty() {
         return out;
     }
     let (win, fit, bounds) = fit_members(inp, all, &group, spread);
     let (fit, bounds) = match group.as_slice() {
-        [c] if all[*c].radius_px >= overlap::SPLIT_MIN_RADIUS => overlap::split(inp, &win, &fit, &bounds, spread).unwrap_or((fit, bounds)),
+        [c] if all[*c].radius_px >= overlap::SPLIT_MIN_RADIUS => {
+            overlap::split(inp, &win, &fit, &bounds, spread).unwrap_or((fit, bounds))
+        }
         _ => (fit, bounds),
     };
     // Colour is fitted only once a member has passed the tests that need no colour: most
@@ -515,7 +587,15 @@ fn channel_amplitudes(inp: &Inputs, win: &Window, fit: &fit::GroupFit, bounds: &
     out
 }
 
-fn describe(inp: &Inputs, win: &Window, fit: &fit::GroupFit, i: usize, od_rgb: &dyn Fn(usize) -> [f64; 3], d: &DotModel, p: &MeasureParams) -> Result<Dot, Reject> {
+fn describe(
+    inp: &Inputs,
+    win: &Window,
+    fit: &fit::GroupFit,
+    i: usize,
+    od_rgb: &dyn Fn(usize) -> [f64; 3],
+    d: &DotModel,
+    p: &MeasureParams,
+) -> Result<Dot, Reject> {
     if !(d.amplitude.is_finite() && d.radius.is_finite() && d.sigma.is_finite()) || d.amplitude <= 0.0 {
         return Err(Reject::Fit);
     }
@@ -607,7 +687,13 @@ fn attached_density(inp: &Inputs, fit: &fit::GroupFit, i: usize, blur_var: f64) 
         }
     }
     // Each direction's mean less three standard errors, so that noise alone stays near zero.
-    let level = |half: usize, b: usize| if n[half][b] > 0 { sum[half][b] / n[half][b] as f64 - 3.0 * inp.noise / (n[half][b] as f64).sqrt() } else { 0.0 };
+    let level = |half: usize, b: usize| {
+        if n[half][b] > 0 {
+            sum[half][b] / n[half][b] as f64 - 3.0 * inp.noise / (n[half][b] as f64).sqrt()
+        } else {
+            0.0
+        }
+    };
     (0..BINS).map(|b| level(0, b).min(level(1, b))).fold(0.0, f64::max)
 }
 
@@ -638,7 +724,8 @@ fn principal_axes(win: &Window, fit: &fit::GroupFit, i: usize, blur_var: f64) ->
         if dx.hypot(dy) > reach {
             continue;
         }
-        let others: f64 = seen.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| o.amplitude * o.shape(x, y, 0.0)).sum();
+        let others: f64 =
+            seen.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| o.amplitude * o.shape(x, y, 0.0)).sum();
         let v = (od - fit.offset - others).max(0.0);
         m0 += v;
         mxx += v * dx * dx;
@@ -662,8 +749,10 @@ mod tests {
     use super::*;
 
     fn kept_shaped(dots: &[(f64, f64)]) -> Vec<bool> {
-        let mut results: Vec<Vec<Result<Dot, Reject>>> =
-            dots.iter().map(|&(r, ecc)| vec![Ok(Dot { od_rgb: [0.2, 0.2, 0.2 * r], eccentricity: ecc, ..Default::default() })]).collect();
+        let mut results: Vec<Vec<Result<Dot, Reject>>> = dots
+            .iter()
+            .map(|&(r, ecc)| vec![Ok(Dot { od_rgb: [0.2, 0.2, 0.2 * r], eccentricity: ecc, ..Default::default() })])
+            .collect();
         reject_melanin(&mut results, &MeasureParams::default());
         results.iter().flatten().map(Result::is_ok).collect()
     }
@@ -691,8 +780,17 @@ mod tests {
         let photo = Photo::from_pixels("t", w, h, 3, crate::photo::Pixels::U8(vec![180; w * h * 3])).unwrap();
         let background = Background::estimate(&photo, 16);
         let scale = PixelScale { px_per_mm: Some(30.0), working_px_per_mm: 30.0, camera_blur_px: Some(0.0) };
-        let inp = Inputs { photo: &photo, od: &od, background: &background, noise: 0.005, scale, min_diameter_um: 40.0, max_diameter_um: 400.0 };
-        let fit = fit::GroupFit { dots: vec![dot], offset: 0.0, weights: vec![], model: vec![], cost: 0.0, converged: true };
+        let inp = Inputs {
+            photo: &photo,
+            od: &od,
+            background: &background,
+            noise: 0.005,
+            scale,
+            min_diameter_um: 40.0,
+            max_diameter_um: 400.0,
+        };
+        let fit =
+            fit::GroupFit { dots: vec![dot], offset: 0.0, weights: vec![], model: vec![], cost: 0.0, converged: true };
         attached_density(&inp, &fit, 0, blur_variance(&inp)) / 0.5
     }
 
@@ -711,7 +809,8 @@ mod tests {
     #[test]
     fn elongated_dots_browner_than_the_ink_are_hair() {
         // Neutral ink (1.0), round or elongated, and stubble fragments: 1.4 and elongated.
-        let mut dots: Vec<(f64, f64)> = (0..40).map(|i| (1.0 + 0.005 * i as f64, if i % 4 == 0 { 0.85 } else { 0.35 })).collect();
+        let mut dots: Vec<(f64, f64)> =
+            (0..40).map(|i| (1.0 + 0.005 * i as f64, if i % 4 == 0 { 0.85 } else { 0.35 })).collect();
         dots.extend([(1.4, 0.85); 10]);
         // A round dot as brown as the stubble stays: shape alone or colour alone is not enough.
         dots.push((1.4, 0.4));

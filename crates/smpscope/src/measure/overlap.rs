@@ -24,7 +24,13 @@ const SPLIT_MAX_APART: f64 = 2.5;
 
 /// The fit of a lone elongated dot redone as two, with their bounds, where two explain it
 /// better; None otherwise.
-pub(super) fn split(inp: &Inputs, win: &Window, one: &GroupFit, bounds: &[Bounds], spread: Option<f64>) -> Option<(GroupFit, Vec<Bounds>)> {
+pub(super) fn split(
+    inp: &Inputs,
+    win: &Window,
+    one: &GroupFit,
+    bounds: &[Bounds],
+    spread: Option<f64>,
+) -> Option<(GroupFit, Vec<Bounds>)> {
     let [d] = one.dots.as_slice() else { return None };
     let blur_var = blur_variance(inp);
     let (l1, l2, angle_deg) = principal_axes(win, one, 0, blur_var);
@@ -44,7 +50,10 @@ pub(super) fn split(inp: &Inputs, win: &Window, one: &GroupFit, bounds: &[Bounds
     let pixels = win.used.iter().filter(|&&u| u).count().max(2) as f64;
     let [a, b] = two.dots.as_slice() else { return None };
     let apart = (a.x - b.x).hypot(a.y - b.y);
-    let distinct = a.amplitude > 0.0 && b.amplitude > 0.0 && apart > 0.5 * a.radius.min(b.radius) && apart < SPLIT_MAX_APART * a.radius.max(b.radius);
+    let distinct = a.amplitude > 0.0
+        && b.amplitude > 0.0
+        && apart > 0.5 * a.radius.min(b.radius)
+        && apart < SPLIT_MAX_APART * a.radius.max(b.radius);
     if !(distinct && gain > EXTRA_PARAMETERS * pixels.ln()) {
         return None;
     }
@@ -78,7 +87,15 @@ mod tests {
         let photo = Photo::from_pixels("t", w, h, 3, Pixels::U8(vec![180; w * h * 3])).unwrap();
         let background = Background::estimate(&photo, 16);
         let scale = PixelScale { px_per_mm: Some(30.0), working_px_per_mm: 30.0, camera_blur_px: Some(0.0) };
-        let inp = Inputs { photo: &photo, od: &plane, background: &background, noise: 0.005, scale, min_diameter_um: 40.0, max_diameter_um: 400.0 };
+        let inp = Inputs {
+            photo: &photo,
+            od: &plane,
+            background: &background,
+            noise: 0.005,
+            scale,
+            min_diameter_um: 40.0,
+            max_diameter_um: 400.0,
+        };
         let candidate = [Candidate { x: 40.0, y: 40.0, radius_px: 5.0, strength: 50.0, response: 0.3 }];
         let (win, one, bounds) = fit_members(&inp, &candidate, &[0], None);
         split(&inp, &win, &one, &bounds, None).map(|(two, _)| two.dots.iter().map(|d| [d.x, d.y]).collect())
@@ -93,7 +110,8 @@ mod tests {
         // Layered dots 0.75 and 1.1 diameters apart along a diagonal; their inks add.
         for apart in [6.0, 8.8] {
             let (a, b) = (dot(40.0 - 0.35 * apart, 40.0 - 0.35 * apart), dot(40.0 + 0.35 * apart, 40.0 + 0.35 * apart));
-            let got = split_of(|x, y| a.amplitude * a.shape(x, y, 0.0) + b.amplitude * b.shape(x, y, 0.0)).unwrap_or_else(|| panic!("{apart} px apart: not split"));
+            let got = split_of(|x, y| a.amplitude * a.shape(x, y, 0.0) + b.amplitude * b.shape(x, y, 0.0))
+                .unwrap_or_else(|| panic!("{apart} px apart: not split"));
             for t in [a, b] {
                 let nearest = got.iter().map(|p| (p[0] - t.x).hypot(p[1] - t.y)).fold(f64::MAX, f64::min);
                 assert!(nearest < 0.5, "{apart} px apart: {got:?}");

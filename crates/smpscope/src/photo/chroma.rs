@@ -40,7 +40,8 @@ pub fn subsampling(b: &[u8]) -> Option<(usize, usize)> {
             if seg.len() < 6 + 9 || seg[5] != 3 {
                 return None;
             }
-            let factors: Vec<(usize, usize)> = (0..3).map(|k| ((seg[7 + 3 * k] >> 4) as usize, (seg[7 + 3 * k] & 15) as usize)).collect();
+            let factors: Vec<(usize, usize)> =
+                (0..3).map(|k| ((seg[7 + 3 * k] >> 4) as usize, (seg[7 + 3 * k] & 15) as usize)).collect();
             let (luma, cb, cr) = (factors[0], factors[1], factors[2]);
             let coarse = (luma.0 / cb.0.max(1), luma.1 / cb.1.max(1));
             return (cb == cr && cb == (1, 1) && coarse != (1, 1) && coarse.0 <= 2 && coarse.1 <= 2).then_some(coarse);

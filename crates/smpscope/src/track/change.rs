@@ -186,7 +186,8 @@ mod tests {
 
     #[test]
     fn a_stray_pair_does_not_move_the_ink_ratio() {
-        let mut pairs: Vec<(f64, f64)> = (0..40).map(|i| (10.0 + i as f64 * 0.1, 7.0 + i as f64 * 0.07 + (i % 3) as f64 * 0.1)).collect();
+        let mut pairs: Vec<(f64, f64)> =
+            (0..40).map(|i| (10.0 + i as f64 * 0.1, 7.0 + i as f64 * 0.07 + (i % 3) as f64 * 0.1)).collect();
         let clean = ink_retained(&pairs, false).unwrap();
         // A large pore taken for a dot at the first visit, much fainter at the second.
         pairs.push((200.0, 30.0));
@@ -203,10 +204,12 @@ mod tests {
 
     #[test]
     fn paired_colour_change_is_the_common_shift() {
-        let pairs: Vec<([f64; 3], [f64; 3])> = (0..21).map(|i| {
-            let then = [30.0 + i as f64, 5.0, 10.0 - 0.3 * i as f64];
-            (then, [then[0] + 2.0, then[1], then[2] - 0.7])
-        }).collect();
+        let pairs: Vec<([f64; 3], [f64; 3])> = (0..21)
+            .map(|i| {
+                let then = [30.0 + i as f64, 5.0, 10.0 - 0.3 * i as f64];
+                (then, [then[0] + 2.0, then[1], then[2] - 0.7])
+            })
+            .collect();
         let ColourChange { then, now, b_interval } = colour_then_now(&pairs).unwrap();
         assert!((now[2] - then[2] + 0.7).abs() < 1e-9 && (now[0] - then[0] - 2.0).abs() < 1e-9);
         // No scatter: only the systematic error is left.

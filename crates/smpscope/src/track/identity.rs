@@ -47,8 +47,9 @@ impl Catalogue {
     /// Records visit `visit`, whose dot centres (carried into the first visit's px) are
     /// `positions`: closest pairs within `tolerance` px first, the rest become new identities.
     pub fn add_visit(&mut self, visit: usize, positions: &[[f64; 2]], tolerance: f64) {
-        let index: RTree<GeomWithData<[f64; 2], usize>> =
-            RTree::bulk_load(self.identities.iter().enumerate().map(|(i, id)| GeomWithData::new(id.position, i)).collect());
+        let index: RTree<GeomWithData<[f64; 2], usize>> = RTree::bulk_load(
+            self.identities.iter().enumerate().map(|(i, id)| GeomWithData::new(id.position, i)).collect(),
+        );
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
         for (dot, p) in positions.iter().enumerate() {
             for n in index.locate_within_distance(*p, tolerance * tolerance) {

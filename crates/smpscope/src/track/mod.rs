@@ -83,12 +83,19 @@ impl Default for TrackParams {
 impl TrackParams {
     pub fn validate(&self) -> Result<()> {
         let open_unit = |name: &str, v: f64| {
-            if v > 0.0 && v < 1.0 { Ok(()) } else { Err(Error::parameter(name, format!("must be between 0 and 1, not {v}"))) }
+            if v > 0.0 && v < 1.0 {
+                Ok(())
+            } else {
+                Err(Error::parameter(name, format!("must be between 0 and 1, not {v}")))
+            }
         };
         open_unit("touch_up_threshold", self.touch_up_threshold)?;
         open_unit("touch_up_new_dots", self.touch_up_new_dots)?;
         if !(self.touch_up_ink_rise > 1.0 && self.touch_up_ink_rise.is_finite()) {
-            return Err(Error::parameter("touch_up_ink_rise", format!("must be a ratio above 1, not {}", self.touch_up_ink_rise)));
+            return Err(Error::parameter(
+                "touch_up_ink_rise",
+                format!("must be a ratio above 1, not {}", self.touch_up_ink_rise),
+            ));
         }
         Ok(())
     }
@@ -263,7 +270,13 @@ fn weighted_median(mut v: Vec<(f64, f64)>) -> Option<f64> {
 /// and go are mostly hair and stubble fragments). A never-seen dot counts only if `stays` (it is
 /// found again at the next visit that shows its place): strays come and go, and a touch-up's
 /// dots stay.
-fn step<'a>(shared: impl Iterator<Item = &'a identity::Identity>, stays: impl Fn(&identity::Identity) -> bool, views: &[View], t: usize, params: &TrackParams) -> Step {
+fn step<'a>(
+    shared: impl Iterator<Item = &'a identity::Identity>,
+    stays: impl Fn(&identity::Identity) -> bool,
+    views: &[View],
+    t: usize,
+    params: &TrackParams,
+) -> Step {
     let (mut pairs, mut before, mut continuing, mut new) = (Vec::new(), 0usize, Vec::new(), Vec::new());
     let ink_shape = |q: usize| (views[t].ink(q), views[t].dots[q].eccentricity);
     for id in shared {
@@ -324,9 +337,19 @@ impl Step {
 fn touch_ups(steps: &[Step], months: &[f64], params: &TrackParams) -> Vec<bool> {
     let interval = |t: usize| months[t] - months[t - 1];
     let plain = |s: &Step| s.fresh < params.touch_up_new_dots && s.ink > 0.0 && s.ink < params.touch_up_ink_rise;
-    let rates: Vec<(f64, f64)> = steps.iter().enumerate().skip(1).filter(|(t, s)| plain(s) && interval(*t) > 0.0).map(|(t, s)| (-s.ink.log2() / interval(t), interval(t).powi(2))).collect();
+    let rates: Vec<(f64, f64)> = steps
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(t, s)| plain(s) && interval(*t) > 0.0)
+        .map(|(t, s)| (-s.ink.log2() / interval(t), interval(t).powi(2)))
+        .collect();
     let rate = weighted_median(rates).unwrap_or(0.0).max(0.0);
-    steps.iter().enumerate().map(|(t, s)| t > 0 && s.touch_up_evidence((-rate * interval(t)).exp2(), params) >= 1.0).collect()
+    steps
+        .iter()
+        .enumerate()
+        .map(|(t, s)| t > 0 && s.touch_up_evidence((-rate * interval(t)).exp2(), params) >= 1.0)
+        .collect()
 }
 
 /// The median dot size, px, a photo needs for its dots' colour to be followed, and what kind of
@@ -344,13 +367,17 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     if visits.len() < 2 {
         return Err(Error::parameter("visits", format!("tracking needs at least two visits, not {}", visits.len())));
     }
-    let mut dated: Vec<(NaiveDate, Analysis)> = visits.into_iter().map(|v| Ok((visit_date(&v)?, v.analysis))).collect::<Result<_>>()?;
+    let mut dated: Vec<(NaiveDate, Analysis)> =
+        visits.into_iter().map(|v| Ok((visit_date(&v)?, v.analysis))).collect::<Result<_>>()?;
     dated.sort_by_key(|(d, _)| *d);
     let frame = |a: &Analysis| (a.image.width as f64, a.image.height as f64);
     let first_centres = centres(&dated[0].1);
     let registered: Vec<Result<register::Registration>> = dated[1..]
         .par_iter()
-        .map(|(_, a)| register(&centres(a), &first_centres, frame(a), frame(&dated[0].1)).map_err(|reason| Error::Registration { source_name: a.image.source.clone(), reason }))
+        .map(|(_, a)| {
+            register(&centres(a), &first_centres, frame(a), frame(&dated[0].1))
+                .map_err(|reason| Error::Registration { source_name: a.image.source.clone(), reason })
+        })
         .collect();
     // A later visit that cannot be registered (most often one whose dots have faded out of
     // sight) is left out, and the others are tracked; only when none can be is the series
@@ -370,7 +397,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         }
     }
     let first = &analyses[0];
-    let to_first: Vec<Similarity> = registrations.iter().map(|r| r.map_or(Similarity::IDENTITY, |r| r.transform)).collect();
+    let to_first: Vec<Similarity> =
+        registrations.iter().map(|r| r.map_or(Similarity::IDENTITY, |r| r.transform)).collect();
 
     // Identities: a dot continues one within a typical dot diameter (farther when registration
     // is loose, never more than 0.45 of the spacing, so that a neighbour is never taken).
@@ -385,39 +413,71 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         catalogue.add_visit(v, &carried, tolerance);
     }
     // Whether an identity lies in visit v's field of view, a dot diameter in from the edges.
-    let in_view = |pos: [f64; 2], v: usize| register::inside(&[pos], &to_first[v].inverse(), frame(&analyses[v]), margins[v]) == 1;
+    let in_view = |pos: [f64; 2], v: usize| {
+        register::inside(&[pos], &to_first[v].inverse(), frame(&analyses[v]), margins[v]) == 1
+    };
 
     // Whether each photo keeps its dots' colour, from the size of the dots found at another visit
     // too: the stray detections that come and go are mostly small fragments of hair, and drag
     // a plain median down.
     let ids = &catalogue.identities;
     let real_size: Vec<f64> = (0..analyses.len())
-        .map(|v| median(ids.iter().filter(|id| id.sightings() >= 2).filter_map(|id| id.dots[v]).map(|d| analyses[v].dots[d].diameter_px).collect()).unwrap_or(margins[v]))
+        .map(|v| {
+            median(
+                ids.iter()
+                    .filter(|id| id.sightings() >= 2)
+                    .filter_map(|id| id.dots[v])
+                    .map(|d| analyses[v].dots[d].diameter_px)
+                    .collect(),
+            )
+            .unwrap_or(margins[v])
+        })
         .collect();
     // Of the dots whose place another visit shows, the share found nowhere else.
     let stray_share: Vec<f64> = (0..analyses.len())
         .map(|v| {
-            let checkable: Vec<_> = ids.iter().filter(|id| id.dots[v].is_some() && (0..analyses.len()).any(|u| u != v && in_view(id.position, u))).collect();
+            let checkable: Vec<_> = ids
+                .iter()
+                .filter(|id| id.dots[v].is_some() && (0..analyses.len()).any(|u| u != v && in_view(id.position, u)))
+                .collect();
             checkable.iter().filter(|id| id.sightings() == 1).count() as f64 / checkable.len().max(1) as f64
         })
         .collect();
     // Per photo, what it would need for its dots' colour where its dots fall short of that.
-    let colour_short: Vec<Option<(f64, String)>> = analyses.iter().zip(&real_size).map(|(a, d)| colour_needs(a).filter(|(px, _)| d < px)).collect();
+    let colour_short: Vec<Option<(f64, String)>> =
+        analyses.iter().zip(&real_size).map(|(a, d)| colour_needs(a).filter(|(px, _)| d < px)).collect();
     let um_per_px = first.scale.px_per_mm.map(|s| 1000.0 / s);
     // Each visit's light onto the first's, from the skin around the dots both show.
     let light: Vec<[f64; 3]> = (0..analyses.len())
-        .map(|v| light_onto(&ids.iter().filter_map(|id| Some((analyses[0].dots[id.dots[0]?].skin_lab, analyses[v].dots[id.dots[v]?].skin_lab))).collect::<Vec<_>>()))
+        .map(|v| {
+            light_onto(
+                &ids.iter()
+                    .filter_map(|id| {
+                        Some((analyses[0].dots[id.dots[0]?].skin_lab, analyses[v].dots[id.dots[v]?].skin_lab))
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect();
-    let views: Vec<View> = analyses.iter().zip(&to_first).zip(light).map(|((a, t), light)| View { dots: &a.dots, scale: t.scale(), light }).collect();
+    let views: Vec<View> = analyses
+        .iter()
+        .zip(&to_first)
+        .zip(light)
+        .map(|((a, t), light)| View { dots: &a.dots, scale: t.scale(), light })
+        .collect();
     let months: Vec<f64> = dates.iter().map(|d| (*d - dates[0]).num_days() as f64 / trend::MONTH_DAYS).collect();
 
-    let shared = |b: usize, t: usize| ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t));
+    let shared = |b: usize, t: usize| {
+        ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t))
+    };
     let steps: Vec<Step> = (0..analyses.len())
         .map(|t| {
             if t == 0 {
                 return Step::FIRST;
             }
-            let stays = |id: &identity::Identity| t + 1 >= analyses.len() || !in_view(id.position, t + 1) || id.dots[t + 1].is_some();
+            let stays = |id: &identity::Identity| {
+                t + 1 >= analyses.len() || !in_view(id.position, t + 1) || id.dots[t + 1].is_some()
+            };
             step(shared(t - 1, t).map(|(_, id)| id), stays, &views, t, params)
         })
         .collect();
@@ -444,9 +504,17 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
                 }
             }
         }
-        let ink = ink_retained(&pairs.iter().map(|(p, c)| (views[b].ink(*p), c.ink_retained * views[b].ink(*p))).collect::<Vec<_>>(), touch_up);
-        let colour = colour_then_now(&pairs.iter().map(|(p, c)| (views[b].in_first_light(views[b].dots[*p].lab), c.lab_balanced)).collect::<Vec<_>>())
-            .filter(|_| colour_short[b].is_none() && colour_short[t].is_none());
+        let ink = ink_retained(
+            &pairs.iter().map(|(p, c)| (views[b].ink(*p), c.ink_retained * views[b].ink(*p))).collect::<Vec<_>>(),
+            touch_up,
+        );
+        let colour = colour_then_now(
+            &pairs
+                .iter()
+                .map(|(p, c)| (views[b].in_first_light(views[b].dots[*p].lab), c.lab_balanced))
+                .collect::<Vec<_>>(),
+        )
+        .filter(|_| colour_short[b].is_none() && colour_short[t].is_none());
         let registration = registrations[t].map(|r| RegistrationReport {
             transform: r.transform,
             rotation_deg: r.transform.rotation_deg(),
@@ -463,7 +531,10 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             ));
         }
         if at_base < 20 {
-            warnings.push(format!("{}: only {at_base} dots shared with the baseline visit; its figures are uncertain", a.image.source));
+            warnings.push(format!(
+                "{}: only {at_base} dots shared with the baseline visit; its figures are uncertain",
+                a.image.source
+            ));
         }
         reports.push(VisitReport {
             source: a.image.source.clone(),
@@ -514,16 +585,37 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let points: Vec<(usize, f64, f64)> = reports
         .iter()
         .enumerate()
-        .filter_map(|(t, r)| if t == 0 || r.touch_up { Some((t, 0.0, 1.0)) } else { r.ink_retained.map(|ink| (r.baseline, r.months - months[r.baseline], ink)) })
+        .filter_map(|(t, r)| {
+            if t == 0 || r.touch_up {
+                Some((t, 0.0, 1.0))
+            } else {
+                r.ink_retained.map(|ink| (r.baseline, r.months - months[r.baseline], ink))
+            }
+        })
         .collect();
     let trend = trend::fit(&points, (dates[baseline], baseline), params.touch_up_threshold);
     let matches = ids
         .iter()
         .zip(changes)
         .enumerate()
-        .map(|(i, (id, changes))| TrackedDot { id: i, x: id.position[0], y: id.position[1], first_visit: id.first_visit, dots: id.dots.clone(), changes })
+        .map(|(i, (id, changes))| TrackedDot {
+            id: i,
+            x: id.position[0],
+            y: id.position[1],
+            first_visit: id.first_visit,
+            dots: id.dots.clone(),
+            changes,
+        })
         .collect();
-    Ok(Track { schema: TRACK_SCHEMA.into(), params: params.clone(), visits: reports, left_out, matches, trend, warnings })
+    Ok(Track {
+        schema: TRACK_SCHEMA.into(),
+        params: params.clone(),
+        visits: reports,
+        left_out,
+        matches,
+        trend,
+        warnings,
+    })
 }
 
 #[cfg(test)]
@@ -566,7 +658,9 @@ mod tests {
     fn a_modest_rise_and_a_few_fresh_dots_add_up_to_a_touch_up() {
         let months = [0.0, 12.0, 24.0, 36.0];
         let p = TrackParams::default();
-        let with = |ink: f64, fresh: f64| [Step::FIRST, Step { ink: 0.8, fresh: 0.0 }, Step { ink: 0.8, fresh: 0.0 }, Step { ink, fresh }];
+        let with = |ink: f64, fresh: f64| {
+            [Step::FIRST, Step { ink: 0.8, fresh: 0.0 }, Step { ink: 0.8, fresh: 0.0 }, Step { ink, fresh }]
+        };
         // 1.15 times the fade's 0.8 is 0.42 of the way to a touch-up, 9 % fresh dots 0.75.
         assert!(!touch_ups(&with(0.92, 0.0), &months, &p)[3]);
         assert!(!touch_ups(&with(0.8, 0.09), &months, &p)[3]);
@@ -584,9 +678,21 @@ mod tests {
         now[0].ink_px = 6.0;
         now.extend((0..8).map(|_| dot(3.0, 0.85)));
         let ids: Vec<identity::Identity> = (0..48)
-            .map(|i| identity::Identity { position: [0.0; 2], first_visit: (i >= 40) as usize, dots: vec![(i < 40).then_some(i), Some(i)] })
+            .map(|i| identity::Identity {
+                position: [0.0; 2],
+                first_visit: (i >= 40) as usize,
+                dots: vec![(i < 40).then_some(i), Some(i)],
+            })
             .collect();
-        let run = |now: &[Dot]| step(ids.iter(), |_| true, &[View { dots: &then, scale: 1.0, light: [1.0; 3] }, View { dots: now, scale: 1.0, light: [1.0; 3] }], 1, &p);
+        let run = |now: &[Dot]| {
+            step(
+                ids.iter(),
+                |_| true,
+                &[View { dots: &then, scale: 1.0, light: [1.0; 3] }, View { dots: now, scale: 1.0, light: [1.0; 3] }],
+                1,
+                &p,
+            )
+        };
         let hair = run(&now);
         assert!((hair.ink - 0.8).abs() < 1e-9 && hair.fresh == 0.0, "{hair:?}");
         // Round dots as dark: a touch-up's new dots, 8 of 48.

@@ -118,10 +118,16 @@ const DENSER: f64 = 1.5;
 const MAX_NEIGHBOURS: usize = 24;
 
 /// Triangles of each of `centres` with pairs of its `neighbours` nearest dots.
-fn triangles(points: &[[f64; 2]], index: &RTree<Indexed>, centres: impl Iterator<Item = usize>, neighbours: usize) -> Vec<Triangle> {
+fn triangles(
+    points: &[[f64; 2]],
+    index: &RTree<Indexed>,
+    centres: impl Iterator<Item = usize>,
+    neighbours: usize,
+) -> Vec<Triangle> {
     let mut out = Vec::new();
     for i in centres {
-        let near: Vec<usize> = index.nearest_neighbor_iter(&points[i]).map(|n| n.data).filter(|&j| j != i).take(neighbours).collect();
+        let near: Vec<usize> =
+            index.nearest_neighbor_iter(&points[i]).map(|n| n.data).filter(|&j| j != i).take(neighbours).collect();
         for (k, &j) in near.iter().enumerate() {
             for &l in &near[k + 1..] {
                 let d = |u: usize, w: usize| (points[u][0] - points[w][0]).hypot(points[u][1] - points[w][1]);
@@ -130,10 +136,16 @@ fn triangles(points: &[[f64; 2]], index: &RTree<Indexed>, centres: impl Iterator
                 sides.sort_by(|x, y| x.0.total_cmp(&y.0));
                 let longest = sides[2].0;
                 // Nearly equal sides leave the vertex order to noise: such triangles mislead.
-                if longest <= 0.0 || (sides[1].0 - sides[0].0) < 0.03 * longest || (sides[2].0 - sides[1].0) < 0.03 * longest {
+                if longest <= 0.0
+                    || (sides[1].0 - sides[0].0) < 0.03 * longest
+                    || (sides[2].0 - sides[1].0) < 0.03 * longest
+                {
                     continue;
                 }
-                out.push(Triangle { vertices: [sides[0].1, sides[1].1, sides[2].1], shape: [sides[0].0 / longest, sides[1].0 / longest] });
+                out.push(Triangle {
+                    vertices: [sides[0].1, sides[1].1, sides[2].1],
+                    shape: [sides[0].0 / longest, sides[1].0 / longest],
+                });
             }
         }
     }
@@ -176,7 +188,13 @@ fn plausible(t: &Similarity) -> bool {
 /// A fit drawn out of the poses searched lines up nothing: from a wrong proposal, the closest
 /// points once drew one to a scale of 0, every dot of the visit onto one dot of the first,
 /// which lined up more dots than the true pose (series 2000, a visit with 76 dots).
-fn refine(start: Similarity, moving: &[[f64; 2]], fixed: &[[f64; 2]], fixed_index: &RTree<Indexed>, spacing: f64) -> (Similarity, Vec<(usize, usize, f64)>) {
+fn refine(
+    start: Similarity,
+    moving: &[[f64; 2]],
+    fixed: &[[f64; 2]],
+    fixed_index: &RTree<Indexed>,
+    spacing: f64,
+) -> (Similarity, Vec<(usize, usize, f64)>) {
     let mut t = start;
     let mut pairs = Vec::new();
     for tol in [0.35, 0.25, 0.15, 0.08, 0.06, 0.06] {
@@ -199,7 +217,10 @@ pub fn inside(points: &[[f64; 2]], t: &Similarity, frame: (f64, f64), margin: f6
         .iter()
         .filter(|&&p| {
             let q = t.apply(p);
-            q[0] >= margin - 0.5 && q[1] >= margin - 0.5 && q[0] <= frame.0 - 0.5 - margin && q[1] <= frame.1 - 0.5 - margin
+            q[0] >= margin - 0.5
+                && q[1] >= margin - 0.5
+                && q[0] <= frame.0 - 0.5 - margin
+                && q[1] <= frame.1 - 0.5 - margin
         })
         .count()
 }
@@ -227,9 +248,18 @@ const MIN_DOTS: usize = 8;
 /// lines up more dots is kept (series seed 2015: a visit with 92 detections, half of them
 /// strays, against 242; the plain search lined up 16 dots at a pose 380 px off, the widened
 /// one 33 at the true pose).
-pub fn register(moving: &[[f64; 2]], fixed: &[[f64; 2]], moving_frame: (f64, f64), fixed_frame: (f64, f64)) -> Result<Registration, String> {
+pub fn register(
+    moving: &[[f64; 2]],
+    fixed: &[[f64; 2]],
+    moving_frame: (f64, f64),
+    fixed_frame: (f64, f64),
+) -> Result<Registration, String> {
     if moving.len() < MIN_DOTS || fixed.len() < MIN_DOTS {
-        return Err(format!("too few dots to register ({} and {}; at least {MIN_DOTS} each)", moving.len(), fixed.len()));
+        return Err(format!(
+            "too few dots to register ({} and {}; at least {MIN_DOTS} each)",
+            moving.len(),
+            fixed.len()
+        ));
     }
     let search = Search::new(moving, fixed, moving_frame, fixed_frame);
     let plain = search.run(NEIGHBOURS, NEIGHBOURS);
@@ -258,7 +288,15 @@ struct Search<'a> {
 
 impl<'a> Search<'a> {
     fn new(moving: &'a [[f64; 2]], fixed: &'a [[f64; 2]], moving_frame: (f64, f64), fixed_frame: (f64, f64)) -> Self {
-        Search { moving, fixed, moving_frame, fixed_frame, moving_index: tree(moving), fixed_index: tree(fixed), spacing: typical_spacing(fixed) }
+        Search {
+            moving,
+            fixed,
+            moving_frame,
+            fixed_frame,
+            moving_index: tree(moving),
+            fixed_index: tree(fixed),
+            spacing: typical_spacing(fixed),
+        }
     }
 
     /// The best transform from triangles of each moving dot with `k_moving` neighbours and each
@@ -269,7 +307,8 @@ impl<'a> Search<'a> {
         // A few hundred dots of the later visit carry enough triangles to find the transform.
         let stride = moving.len().div_ceil(500);
         let moving_triangles = triangles(moving, &self.moving_index, (0..moving.len()).step_by(stride), k_moving);
-        let shapes: RTree<Indexed> = RTree::bulk_load(fixed_triangles.iter().enumerate().map(|(i, t)| Indexed::new(t.shape, i)).collect());
+        let shapes: RTree<Indexed> =
+            RTree::bulk_load(fixed_triangles.iter().enumerate().map(|(i, t)| Indexed::new(t.shape, i)).collect());
 
         // Votes in cells of (log scale, rotation, where the moving frame's centre lands).
         let centre = [self.moving_frame.0 / 2.0, self.moving_frame.1 / 2.0];
@@ -285,7 +324,12 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 let c = t.apply(centre);
-                let key = [(s.ln() / 0.04).round() as i64, (t.rotation_deg() / 3.0).round() as i64, (c[0] / (0.5 * spacing)).floor() as i64, (c[1] / (0.5 * spacing)).floor() as i64];
+                let key = [
+                    (s.ln() / 0.04).round() as i64,
+                    (t.rotation_deg() / 3.0).round() as i64,
+                    (c[0] / (0.5 * spacing)).floor() as i64,
+                    (c[1] / (0.5 * spacing)).floor() as i64,
+                ];
                 let e = votes.entry(key).or_insert((0, t));
                 e.0 += 1;
             }
@@ -298,13 +342,22 @@ impl<'a> Search<'a> {
             .take(24)
             .map(|&(_, _, t)| refine(t, moving, fixed, &self.fixed_index, spacing))
             .max_by(|x, y| x.1.len().cmp(&y.1.len()).then(y.0.tx.total_cmp(&x.0.tx)))
-            .ok_or_else(|| "no triangle of dots has a counterpart: the photos show different dot patterns".to_string())?;
+            .ok_or_else(|| {
+                "no triangle of dots has a counterpart: the photos show different dot patterns".to_string()
+            })?;
         let residual_px = (pairs.iter().map(|p| p.2 * p.2).sum::<f64>() / pairs.len().max(1) as f64).sqrt();
         // Dots either visit should see in the shared field of view, half a spacing in from the edges.
         let margin = 0.5 * spacing;
-        let shared = inside(moving, &transform, self.fixed_frame, margin).min(inside(fixed, &transform.inverse(), self.moving_frame, margin));
+        let shared = inside(moving, &transform, self.fixed_frame, margin).min(inside(
+            fixed,
+            &transform.inverse(),
+            self.moving_frame,
+            margin,
+        ));
         if shared < MIN_SHARED {
-            return Err(format!("the photos share too little of the scalp: {shared} dots in the shared field of view, at least {MIN_SHARED} needed"));
+            return Err(format!(
+                "the photos share too little of the scalp: {shared} dots in the shared field of view, at least {MIN_SHARED} needed"
+            ));
         }
         let needed = ((MIN_LINED_UP * shared as f64).ceil() as usize).max(MIN_DOTS);
         if pairs.len() < needed {
@@ -350,15 +403,17 @@ mod tests {
     #[test]
     fn finds_a_rotated_scaled_shifted_visit_with_dots_lost_and_added() {
         let fixed = layout(1, 30);
-        let truth = Similarity { a: 1.08 * 12f64.to_radians().cos(), b: 1.08 * 12f64.to_radians().sin(), tx: 250.0, ty: -140.0 };
+        let truth = Similarity {
+            a: 1.08 * 12f64.to_radians().cos(),
+            b: 1.08 * 12f64.to_radians().sin(),
+            tx: 250.0,
+            ty: -140.0,
+        };
         let inv = truth.inverse();
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         // The later visit: 30 % of the dots lost, 30 % new ones, positions measured to 0.3 px.
-        let mut moving: Vec<[f64; 2]> = fixed
-            .iter()
-            .filter(|_| r.random::<f64>() > 0.3)
-            .map(|&p| inv.apply(p))
-            .collect();
+        let mut moving: Vec<[f64; 2]> =
+            fixed.iter().filter(|_| r.random::<f64>() > 0.3).map(|&p| inv.apply(p)).collect();
         for p in &mut moving {
             *p = [p[0] + r.random_range(-0.3..0.3), p[1] + r.random_range(-0.3..0.3)];
         }

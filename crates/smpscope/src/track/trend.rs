@@ -95,7 +95,9 @@ pub fn fit(points: &[(usize, f64, f64)], baseline: (NaiveDate, usize), threshold
     let later = segments.values().flatten().filter(|p| p.0 > 0.0).count();
     trend.fitted_visits = later;
     if later < 2 {
-        trend.note = Some(format!("too few visits to forecast: {later} after a baseline, at least 2 needed (3 visits without a touch-up)"));
+        trend.note = Some(format!(
+            "too few visits to forecast: {later} after a baseline, at least 2 needed (3 visits without a touch-up)"
+        ));
         return trend;
     }
     // rate = fade in log2 units per month: log2 r = level - rate t, within each segment.
@@ -125,7 +127,10 @@ pub fn fit(points: &[(usize, f64, f64)], baseline: (NaiveDate, usize), threshold
     // Months from the baseline until 2^(-rate t) = threshold.
     let to_threshold = |r: f64| -threshold.log2() / r;
     trend.touch_up_due = add_months(baseline.0, to_threshold(rate));
-    trend.touch_up_due_interval = [add_months(baseline.0, to_threshold(fast)), if slow > 0.0 { add_months(baseline.0, to_threshold(slow)) } else { None }];
+    trend.touch_up_due_interval = [
+        add_months(baseline.0, to_threshold(fast)),
+        if slow > 0.0 { add_months(baseline.0, to_threshold(slow)) } else { None },
+    ];
     trend
 }
 
