@@ -49,7 +49,11 @@ def photos(count: int, out: pathlib.Path, synth: pathlib.Path) -> list[str]:
         spec = out / "spec.json"
         spec.write_text(json.dumps(SPEC))
         print(f"making {count} photos of 3 MP in {out} ...", file=sys.stderr)
-        subprocess.run([str(synth), "--seed", "1000", "--count", str(count), "--spec", str(spec), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(synth), "--seed", "1000", "--count", str(count), "--spec", str(spec), "--out", str(out)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return [str(p) for p in want]
 
 
@@ -79,7 +83,12 @@ def measure(f, child: bool) -> tuple[float, float]:
 def instructions(cmd: list[str]) -> int:
     """Instructions executed by cmd, counted by valgrind's callgrind (repeatable whatever else
     the machine is doing)."""
-    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], capture_output=True, text=True, check=True).stderr
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
     return int(re.search(r"Collected : (\d+)", out).group(1))
 
 
@@ -91,8 +100,25 @@ def callgrind(photo: str, cli: pathlib.Path, blur: float) -> dict:
         f"b = smpscope.analyze_many([sys.argv[1]], px_per_mm={SPEC['px_per_mm']}, camera_blur_um={blur}, threads=1); "
         "assert b[0].ok"
     )
-    py = instructions([sys.executable, "-c", code, photo]) - instructions([sys.executable, "-c", "import smpscope, json"])
-    rust = instructions([str(cli), "analyze", photo, "--px-per-mm", str(SPEC["px_per_mm"]), "--camera-blur-um", str(blur), "--threads", "1", "--quiet", "--json", os.devnull]) - instructions([str(cli), "--version"])
+    py = instructions([sys.executable, "-c", code, photo]) - instructions(
+        [sys.executable, "-c", "import smpscope, json"]
+    )
+    rust = instructions(
+        [
+            str(cli),
+            "analyze",
+            photo,
+            "--px-per-mm",
+            str(SPEC["px_per_mm"]),
+            "--camera-blur-um",
+            str(blur),
+            "--threads",
+            "1",
+            "--quiet",
+            "--json",
+            os.devnull,
+        ]
+    ) - instructions([str(cli), "--version"])
     return {"python_instructions": py, "rust_instructions": rust, "overhead_percent": 100 * (py - rust) / rust}
 
 
@@ -104,7 +130,11 @@ def main() -> int:
     ap.add_argument("--photos", type=pathlib.Path, default=ROOT / "target" / "bench-photos")
     ap.add_argument("--bin", type=pathlib.Path, default=ROOT / "target" / "release")
     ap.add_argument("--json", type=pathlib.Path, default=None, help="also write the figures here")
-    ap.add_argument("--callgrind", action="store_true", help="also count the instructions of one photo through each (valgrind; ~5 min)")
+    ap.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="also count the instructions of one photo through each (valgrind; ~5 min)",
+    )
     a = ap.parse_args()
 
     cli, synth = a.bin / "smpscope", a.bin / "synth"
@@ -142,8 +172,12 @@ def main() -> int:
     # The four runs alternate, round after round, so that load from other processes falls on
     # all of them alike; the best round of each counts. CPU time is the steadier figure on a
     # shared machine.
-    runs = {"rust_cli_batch": (cli_batch, True), "python_analyze_many": (run_many, False),
-            "rust_cli_one_by_one": (cli_loop, True), "python_one_by_one": (run_loop, False)}
+    runs = {
+        "rust_cli_batch": (cli_batch, True),
+        "python_analyze_many": (run_many, False),
+        "rust_cli_one_by_one": (cli_loop, True),
+        "python_one_by_one": (run_loop, False),
+    }
     wall = {k: float("inf") for k in runs}
     cpu_s = {k: float("inf") for k in runs}
     for _ in range(a.repeat):
@@ -151,7 +185,9 @@ def main() -> int:
             w, c = measure(f, child)
             wall[k], cpu_s[k] = min(wall[k], w), min(cpu_s[k], c)
     assert all(r.ok for r in results["many"]) and list(results["many"]) == results["loop"], "batch and loop differ"
-    t_many, t_cli_batch, t_loop, t_cli_loop = (wall[k] for k in ("python_analyze_many", "rust_cli_batch", "python_one_by_one", "rust_cli_one_by_one"))
+    t_many, t_cli_batch, t_loop, t_cli_loop = (
+        wall[k] for k in ("python_analyze_many", "rust_cli_batch", "python_one_by_one", "rust_cli_one_by_one")
+    )
 
     # The Python side alone: what happens to each result after the Rust call returns.
     pj = json.dumps({"px_per_mm": SPEC["px_per_mm"], "camera_blur_um": blur})
@@ -160,7 +196,9 @@ def main() -> int:
     t_params = best(lambda: [smpscope._api._params_json(kw["px_per_mm"], blur, None) for _ in range(1000)], 3) / 1000
 
     crit = {}
-    for est in glob.glob(str(ROOT / "target" / "criterion" / "analyze" / "**" / "new" / "estimates.json"), recursive=True):
+    for est in glob.glob(
+        str(ROOT / "target" / "criterion" / "analyze" / "**" / "new" / "estimates.json"), recursive=True
+    ):
         name = pathlib.Path(est).parents[1].relative_to(ROOT / "target" / "criterion" / "analyze")
         crit[str(name)] = json.loads(pathlib.Path(est).read_text())["mean"]["point_estimate"] / 1e9
 
@@ -175,21 +213,39 @@ def main() -> int:
         "wall_ms_per_photo": {k: per(v) for k, v in wall.items()},
         "cpu_ms_per_photo": {k: per(v) for k, v in cpu_s.items()},
         "speedup_many_over_one_by_one": t_loop / t_many,
-        "overhead_batch_percent": {"wall": pct(t_many, t_cli_batch), "cpu": pct(cpu_s["python_analyze_many"], cpu_s["rust_cli_batch"])},
-        "overhead_one_by_one_percent": {"wall": pct(t_loop, t_cli_loop), "cpu": pct(cpu_s["python_one_by_one"], cpu_s["rust_cli_one_by_one"])},
+        "overhead_batch_percent": {
+            "wall": pct(t_many, t_cli_batch),
+            "cpu": pct(cpu_s["python_analyze_many"], cpu_s["rust_cli_batch"]),
+        },
+        "overhead_one_by_one_percent": {
+            "wall": pct(t_loop, t_cli_loop),
+            "cpu": pct(cpu_s["python_one_by_one"], cpu_s["rust_cli_one_by_one"]),
+        },
         "python_side_ms_per_photo": 1000 * (t_wrap + t_params),
         "python_side_percent_of_one_photo": 100 * (t_wrap + t_params) / (cpu_s["rust_cli_one_by_one"] / n),
         "criterion_s_per_photo": crit,
     }
     ob, ol = figures["overhead_batch_percent"], figures["overhead_one_by_one_percent"]
-    print(f"{n} photos of {figures['megapixels']:.0f} MP, {threads} threads on {os.cpu_count()} cores, best of {a.repeat} round(s)")
+    print(
+        f"{n} photos of {figures['megapixels']:.0f} MP, {threads} threads on {os.cpu_count()} cores,"
+        f" best of {a.repeat} round(s)"
+    )
     print(f"{'ms per photo':32s} {'wall':>8s} {'CPU':>8s}")
     for k in runs:
         print(f"  {k:30s} {per(wall[k]):8.1f} {per(cpu_s[k]):8.1f}")
-    print(f"  Python overhead, batch:      wall {ob['wall']:+.1f} %, CPU {ob['cpu']:+.1f} % (analyze_many vs smpscope analyze PATHS...)")
-    print(f"  Python overhead, one by one: wall {ol['wall']:+.1f} %, CPU {ol['cpu']:+.1f} % (analyze vs one command run per photo)")
+    print(
+        f"  Python overhead, batch:      wall {ob['wall']:+.1f} %, CPU {ob['cpu']:+.1f} %"
+        " (analyze_many vs smpscope analyze PATHS...)"
+    )
+    print(
+        f"  Python overhead, one by one: wall {ol['wall']:+.1f} %, CPU {ol['cpu']:+.1f} %"
+        " (analyze vs one command run per photo)"
+    )
     print(f"  speed-up of analyze_many over one by one: x{figures['speedup_many_over_one_by_one']:.2f}")
-    print(f"  Python-side work per photo (JSON -> objects, params): {figures['python_side_ms_per_photo']:.2f} ms = {figures['python_side_percent_of_one_photo']:.2f} % of one photo's analysis")
+    print(
+        f"  Python-side work per photo (JSON -> objects, params): {figures['python_side_ms_per_photo']:.2f} ms"
+        f" = {figures['python_side_percent_of_one_photo']:.2f} % of one photo's analysis"
+    )
     for k, v in sorted(crit.items()):
         print(f"  criterion analyze/{k}: {1000 * v:.1f} ms/photo")
     if a.callgrind:

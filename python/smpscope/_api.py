@@ -8,7 +8,8 @@ import json
 import math
 import os
 import warnings
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -38,10 +39,10 @@ def _number(name: str, v: Any) -> float:
     return x
 
 
-def _params_json(px_per_mm: Any, camera_blur_um: Any, params: Optional[Dict[str, Any]]) -> str:
+def _params_json(px_per_mm: Any, camera_blur_um: Any, params: dict[str, Any] | None) -> str:
     if params is not None and not isinstance(params, dict):
         raise _bad(f"params must be a dict of analysis parameters, not {type(params).__name__}")
-    p: Dict[str, Any] = dict(params or {})
+    p: dict[str, Any] = dict(params or {})
     if px_per_mm is not None:
         p["px_per_mm"] = _number("px_per_mm", px_per_mm)
     if camera_blur_um is not None:
@@ -52,7 +53,7 @@ def _params_json(px_per_mm: Any, camera_blur_um: Any, params: Optional[Dict[str,
         raise _bad(f"invalid parameters: {e}") from None
 
 
-def _path_or_none(name: str, v: Any) -> Optional[str]:
+def _path_or_none(name: str, v: Any) -> str | None:
     if v is None:
         return None
     if isinstance(v, (str, os.PathLike)):
@@ -60,7 +61,7 @@ def _path_or_none(name: str, v: Any) -> Optional[str]:
     raise _bad(f"{name} must be a path, not {type(v).__name__}")
 
 
-def _threads(threads: Any) -> Optional[int]:
+def _threads(threads: Any) -> int | None:
     if threads is None:
         return None
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 1 <= int(threads) <= 1024:
@@ -90,7 +91,7 @@ def _photo(photo: Any) -> Any:
     return os.fspath(photo) if isinstance(photo, os.PathLike) else photo
 
 
-def _photos(photos: Any, what: str) -> List[Any]:
+def _photos(photos: Any, what: str) -> list[Any]:
     if isinstance(photos, (str, os.PathLike, np.ndarray)):
         raise _bad(f"{what} takes a list of photos; for one photo use analyze()")
     try:
@@ -101,14 +102,14 @@ def _photos(photos: Any, what: str) -> List[Any]:
 
 def analyze(
     photo: PhotoLike,
-    px_per_mm: Optional[float] = None,
+    px_per_mm: float | None = None,
     roi: RoiLike = None,
     *,
-    camera_blur_um: Optional[float] = None,
-    profiles: Optional[PathLike] = None,
-    params: Optional[Dict[str, Any]] = None,
+    camera_blur_um: float | None = None,
+    profiles: PathLike | None = None,
+    params: dict[str, Any] | None = None,
     require_scale: bool = False,
-    threads: Optional[int] = None,
+    threads: int | None = None,
 ) -> Analysis:
     """Find and measure every pigment dot in one photo.
 
@@ -132,11 +133,13 @@ def analyze(
     """
     pj = _params_json(px_per_mm, camera_blur_um, params)
     photo = _photo(photo)
-    doc = _smpscope.analyze(photo, pj, _roi(roi), _path_or_none("profiles", profiles), bool(require_scale), _threads(threads))
+    doc = _smpscope.analyze(
+        photo, pj, _roi(roi), _path_or_none("profiles", profiles), bool(require_scale), _threads(threads)
+    )
     return Analysis(json.loads(doc), photo)
 
 
-def _progress_callback(progress: Any, total: int) -> Tuple[Optional[Callable[[int, int], Any]], Any]:
+def _progress_callback(progress: Any, total: int) -> tuple[Callable[[int, int], Any] | None, Any]:
     if progress is None or progress is False:
         return None, None
     if callable(progress):
@@ -158,15 +161,15 @@ def _progress_callback(progress: Any, total: int) -> Tuple[Optional[Callable[[in
 
 def analyze_many(
     photos: Iterable[PhotoLike],
-    px_per_mm: Optional[float] = None,
+    px_per_mm: float | None = None,
     roi: RoiLike = None,
     *,
-    camera_blur_um: Optional[float] = None,
-    profiles: Optional[PathLike] = None,
-    params: Optional[Dict[str, Any]] = None,
+    camera_blur_um: float | None = None,
+    profiles: PathLike | None = None,
+    params: dict[str, Any] | None = None,
     require_scale: bool = False,
-    threads: Optional[int] = None,
-    progress: Union[None, bool, Callable[[int, int], Any]] = None,
+    threads: int | None = None,
+    progress: bool | Callable[[int, int], Any] | None = None,
 ) -> Batch:
     """Analyse many photos on all cores (rayon, GIL released), with the same parameters as
     ``analyze``.
@@ -193,7 +196,7 @@ def analyze_many(
     return Batch(Analysis(json.loads(r), p) if isinstance(r, str) else Failure(r, p) for r, p in zip(raw, photos))
 
 
-def _date(i: int, d: DateLike) -> Optional[str]:
+def _date(i: int, d: DateLike) -> str | None:
     if d is None:
         return None
     if isinstance(d, _dt.datetime):
@@ -208,18 +211,18 @@ def _date(i: int, d: DateLike) -> Optional[str]:
 
 
 def track(
-    visits: Sequence[Union[PhotoLike, Analysis]],
-    dates: Optional[Sequence[DateLike]] = None,
-    px_per_mm: Optional[float] = None,
+    visits: Sequence[PhotoLike | Analysis],
+    dates: Sequence[DateLike] | None = None,
+    px_per_mm: float | None = None,
     roi: RoiLike = None,
     *,
-    camera_blur_um: Optional[float] = None,
-    profiles: Optional[PathLike] = None,
-    params: Optional[Dict[str, Any]] = None,
+    camera_blur_um: float | None = None,
+    profiles: PathLike | None = None,
+    params: dict[str, Any] | None = None,
     threshold: float = 0.5,
-    track_params: Optional[Dict[str, Any]] = None,
+    track_params: dict[str, Any] | None = None,
     require_scale: bool = False,
-    threads: Optional[int] = None,
+    threads: int | None = None,
 ) -> Track:
     """Follow the same dots across visits of one scalp area: fade, spread, colour shift and a
     touch-up forecast.
@@ -246,7 +249,7 @@ def track(
         visits = list(visits)
     except TypeError:
         raise _bad(f"track takes a list of visits, not {type(visits).__name__}") from None
-    tp: Dict[str, Any] = dict(track_params or {})
+    tp: dict[str, Any] = dict(track_params or {})
     tp["touch_up_threshold"] = _number("threshold", threshold)
     date_args = None
     if dates is not None:
@@ -274,7 +277,12 @@ def track(
     return Track(t, _in_date_order(analyses, date_args, t["visits"], t.get("left_out", [])))
 
 
-def _in_date_order(analyses: List[Analysis], dates: Optional[List[Optional[str]]], reports: List[Dict[str, Any]], left_out: List[Dict[str, Any]]) -> Optional[List[Analysis]]:
+def _in_date_order(
+    analyses: list[Analysis],
+    dates: list[str | None] | None,
+    reports: list[dict[str, Any]],
+    left_out: list[dict[str, Any]],
+) -> list[Analysis] | None:
     """The analyses in the order of the track's visits: by date (given, else EXIF), stably,
     as the core orders them."""
     try:

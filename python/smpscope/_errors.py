@@ -7,16 +7,14 @@ so they cross process boundaries (Dask workers) intact.
 
 from __future__ import annotations
 
-from typing import Optional
-
 
 class SmpscopeError(Exception):
     """Base class of every smpscope error."""
 
-    kind: Optional[str]
-    source: Optional[str]
+    kind: str | None
+    source: str | None
 
-    def __init__(self, message: str, kind: Optional[str] = None, source: Optional[str] = None):
+    def __init__(self, message: str, kind: str | None = None, source: str | None = None):
         super().__init__(message)
         self.kind = kind
         self.source = source
@@ -56,4 +54,4 @@ class DateError(SmpscopeError):
     Kind: ``missing_date``."""
 
 
-__all__ = ["SmpscopeError", "PhotoError", "ParameterError", "ScaleError", "RegistrationError", "DateError"]
+__all__ = ["DateError", "ParameterError", "PhotoError", "RegistrationError", "ScaleError", "SmpscopeError"]

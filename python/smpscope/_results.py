@@ -10,7 +10,8 @@ import base64
 import html
 import json
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from collections.abc import Iterable, Sequence
+from typing import Any, Union
 
 import numpy as np
 
@@ -21,11 +22,33 @@ PhotoLike = Union[str, "os.PathLike[str]", np.ndarray]
 
 # Per-dot fields, in the order of the JSON document, with their units.
 DOT_FIELDS = (
-    "x", "y", "diameter_um", "spread_um", "fwhm_um", "peak_od", "ink", "eccentricity",
-    "angle_deg", "lab", "skin_lab", "delta_e", "score", "diameter_px", "spread_px",
-    "fwhm_px", "ink_px", "od_rgb", "snr", "blur_px",
+    "x",
+    "y",
+    "diameter_um",
+    "spread_um",
+    "fwhm_um",
+    "peak_od",
+    "ink",
+    "eccentricity",
+    "angle_deg",
+    "lab",
+    "skin_lab",
+    "delta_e",
+    "score",
+    "diameter_px",
+    "spread_px",
+    "fwhm_px",
+    "ink_px",
+    "od_rgb",
+    "snr",
+    "blur_px",
 )
-_TRIPLES = {"lab": ("L", "a", "b"), "skin_lab": ("L", "a", "b"), "od_rgb": ("r", "g", "b"), "lab_balanced": ("L", "a", "b")}
+_TRIPLES = {
+    "lab": ("L", "a", "b"),
+    "skin_lab": ("L", "a", "b"),
+    "od_rgb": ("r", "g", "b"),
+    "lab_balanced": ("L", "a", "b"),
+}
 _DIST_STATS = ("median", "p10", "p90")
 
 
@@ -37,7 +60,7 @@ def _have_pandas():
     return pd
 
 
-def table(columns: Dict[str, Any]):
+def table(columns: dict[str, Any]):
     """A pandas DataFrame of ``columns`` when pandas is installed, else the dict of numpy arrays."""
     pd = _have_pandas()
     if pd is None:
@@ -57,7 +80,7 @@ def _fmt(v: Any, spec: str = ".3g", unit: str = "") -> str:
     return f"{v}{unit}"
 
 
-def _html_table(rows: Sequence[Sequence[Any]], header: Optional[Sequence[str]] = None) -> str:
+def _html_table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None) -> str:
     out = ["<table>"]
     if header:
         out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
@@ -81,12 +104,12 @@ class Analysis:
 
     ok = True
 
-    def __init__(self, document: Dict[str, Any], photo: Optional[PhotoLike] = None):
+    def __init__(self, document: dict[str, Any], photo: PhotoLike | None = None):
         self._doc = document
         self._photo = photo
 
     @classmethod
-    def from_json(cls, text: str, photo: Optional[PhotoLike] = None) -> "Analysis":
+    def from_json(cls, text: str, photo: PhotoLike | None = None) -> Analysis:
         """An analysis from its JSON document (as written by ``to_json`` or the command)."""
         try:
             doc = json.loads(text)
@@ -102,7 +125,7 @@ class Analysis:
         return self._doc["image"]["source"]
 
     @property
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         """Per-photo summary: ``dot_count``; ``density_per_cm2`` (dots/cm^2) in the treated
         ``region`` (``area_cm2``, ``method``); ``distributions`` (median, p10, p90) of
         diameter_um, spread_um, fwhm_um (um), peak_od, ink (OD*mm^2) and delta_e (CIEDE2000);
@@ -111,27 +134,27 @@ class Analysis:
         return self._doc["summary"]
 
     @property
-    def image(self) -> Dict[str, Any]:
+    def image(self) -> dict[str, Any]:
         """Source, size (px, upright), format, colour type, EXIF capture time, camera and the
         orientation applied."""
         return self._doc["image"]
 
     @property
-    def scale(self) -> Dict[str, Any]:
+    def scale(self) -> dict[str, Any]:
         """``px_per_mm`` (None when unknown), its ``source`` (caller, device_profile, none) and
         ``camera_blur_um``."""
         return self._doc["scale"]
 
     @property
-    def warnings(self) -> List[str]:
+    def warnings(self) -> list[str]:
         """What the reader should know: no scale, unknown camera blur, clipping, soft focus..."""
         return list(self._doc["warnings"])
 
-    def dots_arrays(self) -> Dict[str, np.ndarray]:
+    def dots_arrays(self) -> dict[str, np.ndarray]:
         """One numpy array per dot field (None becomes NaN); ``lab``, ``skin_lab`` and
         ``od_rgb`` are N x 3."""
         dots = self._doc["dots"]
-        cols: Dict[str, np.ndarray] = {}
+        cols: dict[str, np.ndarray] = {}
         for f in DOT_FIELDS:
             if f in _TRIPLES:
                 cols[f] = np.asarray([d[f] for d in dots], dtype=float).reshape(len(dots), 3)
@@ -149,7 +172,7 @@ class Analysis:
         pd = _have_pandas()
         if pd is None:
             return cols
-        flat: Dict[str, Any] = {}
+        flat: dict[str, Any] = {}
         for f, v in cols.items():
             if v.ndim == 2:
                 for i, c in enumerate(_TRIPLES[f]):
@@ -158,34 +181,35 @@ class Analysis:
                 flat[f] = v
         return pd.DataFrame(flat)
 
-    def summary_row(self) -> Dict[str, Any]:
+    def summary_row(self) -> dict[str, Any]:
         """The summary flattened to one row (the columns of ``summaries``)."""
         return _summary_row(self)
 
-    def to_json(self, indent: Optional[int] = 2) -> str:
+    def to_json(self, indent: int | None = 2) -> str:
         """The ``smpscope.analysis/1`` JSON document (the same as the command writes)."""
         return json.dumps(self._doc, indent=indent)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """A deep copy of the document as plain Python data."""
         return json.loads(json.dumps(self._doc))
 
-    def _photo_for(self, photo: Optional[PhotoLike]) -> PhotoLike:
+    def _photo_for(self, photo: PhotoLike | None) -> PhotoLike:
         src = photo if photo is not None else self._photo
         if src is None:
             raise ParameterError(
-                "this analysis holds no photo (it came from JSON, or from an array before pickling); pass the photo to overlay()",
+                "this analysis holds no photo (it came from JSON, or from an array before pickling);"
+                " pass the photo to overlay()",
                 "invalid_parameter",
             )
         return os.fspath(src) if isinstance(src, os.PathLike) else src
 
-    def overlay(self, photo: Optional[PhotoLike] = None, max_side: Optional[int] = None) -> np.ndarray:
+    def overlay(self, photo: PhotoLike | None = None, max_side: int | None = None) -> np.ndarray:
         """The photo (HxWx3 uint8) with every measured dot drawn (a circle of its apparent
         size, a cross at its centre). ``photo`` defaults to the one analysed; ``max_side``
         shrinks the result so its longer side is at most that many px (dots stay visible)."""
         return _smpscope.overlay(self._photo_for(photo), json.dumps(self._doc), max_side)
 
-    def overlay_png(self, photo: Optional[PhotoLike] = None, max_side: Optional[int] = None) -> bytes:
+    def overlay_png(self, photo: PhotoLike | None = None, max_side: int | None = None) -> bytes:
         """The overlay as PNG file bytes."""
         return _smpscope.overlay_png(self._photo_for(photo), json.dumps(self._doc), max_side)
 
@@ -215,7 +239,7 @@ class Analysis:
             f"{self.image['width']}x{self.image['height']} px, {scale_txt}; {len(self.warnings)} warnings>"
         )
 
-    def _summary_rows(self) -> List[Sequence[Any]]:
+    def _summary_rows(self) -> list[Sequence[Any]]:
         s, sc = self.summary, self.scale
         d = s["distributions"]
 
@@ -264,7 +288,7 @@ class Failure:
 
     ok = False
 
-    def __init__(self, error: BaseException, photo: Optional[PhotoLike] = None):
+    def __init__(self, error: BaseException, photo: PhotoLike | None = None):
         self.error = error
         src = getattr(error, "source", None)
         if src is None and isinstance(photo, (str, os.PathLike)):
@@ -278,21 +302,25 @@ class Failure:
         raise self.error
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Failure) and (self.source, self.kind, self.message) == (other.source, other.kind, other.message)
+        return isinstance(other, Failure) and (self.source, self.kind, self.message) == (
+            other.source,
+            other.kind,
+            other.message,
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"<smpscope.Failure {self.source}: {type(self.error).__name__}: {self.message}>"
 
-    def summary_row(self) -> Dict[str, Any]:
+    def summary_row(self) -> dict[str, Any]:
         return {"source": self.source, "ok": False, "error_kind": self.kind, "error": self.message}
 
 
 Result = Union[Analysis, Failure]
 
 
-def _flatten(prefix: str, value: Any, out: Dict[str, Any]) -> None:
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
             _flatten(f"{prefix}_{k}" if prefix else k, v, out)
@@ -300,9 +328,9 @@ def _flatten(prefix: str, value: Any, out: Dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def _summary_row(a: Analysis) -> Dict[str, Any]:
+def _summary_row(a: Analysis) -> dict[str, Any]:
     s = a.summary
-    row: Dict[str, Any] = {
+    row: dict[str, Any] = {
         "source": a.source,
         "ok": True,
         "error_kind": None,
@@ -336,7 +364,7 @@ def summaries(results: Iterable[Result]):
     diameter_um, spread_um, fwhm_um (um), peak_od, ink (OD*mm^2), delta_e; nn_*_mm (mm),
     nn_median_px, clark_evans, quality_*, rejected_*, coverage, warnings (count)."""
     rows = [r.summary_row() for r in results]
-    columns: Dict[str, None] = {}
+    columns: dict[str, None] = {}
     for r in rows:
         for k in r:
             columns.setdefault(k, None)
@@ -346,32 +374,34 @@ def summaries(results: Iterable[Result]):
     pd = _have_pandas()
     if pd is not None:
         return pd.DataFrame(data, columns=list(columns))
-    out: Dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {}
     for k, v in data.items():
-        if all(isinstance(x, (int, float)) and not isinstance(x, bool) or x is None for x in v) and any(x is not None for x in v):
+        if all((isinstance(x, (int, float)) and not isinstance(x, bool)) or x is None for x in v) and any(
+            x is not None for x in v
+        ):
             out[k] = _floats(v)
         else:
             out[k] = np.asarray(v, dtype=object)
     return out
 
 
-class Batch(List[Result]):
+class Batch(list[Result]):
     """The results of ``analyze_many``: a list, in input order, of ``Analysis`` (``ok``) and
     ``Failure`` (not ``ok``) entries."""
 
     @property
-    def analyses(self) -> List[Analysis]:
+    def analyses(self) -> list[Analysis]:
         return [r for r in self if isinstance(r, Analysis)]
 
     @property
-    def failures(self) -> List[Failure]:
+    def failures(self) -> list[Failure]:
         return [r for r in self if isinstance(r, Failure)]
 
     def summaries(self):
         """One row per photo; see ``smpscope.summaries``."""
         return summaries(self)
 
-    def raise_first(self) -> "Batch":
+    def raise_first(self) -> Batch:
         """Raises the first failure's error, if any; returns the batch otherwise."""
         for f in self.failures:
             f.raise_()
@@ -381,15 +411,19 @@ class Batch(List[Result]):
         return f"<smpscope.Batch {len(self)} photos: {len(self.analyses)} analysed, {len(self.failures)} failed>"
 
     def _repr_html_(self) -> str:
-        rows: List[Sequence[Any]] = []
+        rows: list[Sequence[Any]] = []
         for r in self:
             if isinstance(r, Analysis):
                 s = r.summary
                 d = (s["distributions"].get("diameter_um") or {}).get("median")
-                rows.append((r.source, "ok", s["dot_count"], _fmt(s["density_per_cm2"], ".1f"), _fmt(d, ".0f"), len(r.warnings)))
+                rows.append(
+                    (r.source, "ok", s["dot_count"], _fmt(s["density_per_cm2"], ".1f"), _fmt(d, ".0f"), len(r.warnings))
+                )
             else:
                 rows.append((r.source, f"{type(r.error).__name__}: {r.message}", "", "", "", ""))
-        return f"<b>{html.escape(repr(self))}</b>" + _html_table(rows, ("photo", "status", "dots", "dots/cm²", "median diameter µm", "warnings"))
+        return f"<b>{html.escape(repr(self))}</b>" + _html_table(
+            rows, ("photo", "status", "dots", "dots/cm²", "median diameter µm", "warnings")
+        )
 
     def __reduce__(self):
         return (Batch, (list(self),))

@@ -1,7 +1,8 @@
 """Type stubs of the Rust extension (python/src/lib.rs). Results cross as JSON text; the
 public API in ``smpscope`` wraps them."""
 
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -11,37 +12,37 @@ ANALYSIS_SCHEMA: str
 TRACK_SCHEMA: str
 MAX_PIXELS: int
 
-_Photo = Union[str, np.ndarray, Any]
+_Photo = str | np.ndarray | Any
 
 def analyze(
     photo: _Photo,
     params_json: str = "{}",
     roi: Any = None,
-    profiles: Optional[str] = None,
+    profiles: str | None = None,
     require_scale: bool = False,
-    threads: Optional[int] = None,
+    threads: int | None = None,
 ) -> str: ...
 def analyze_many(
     photos: Sequence[_Photo],
     params_json: str = "{}",
     roi: Any = None,
-    profiles: Optional[str] = None,
+    profiles: str | None = None,
     require_scale: bool = False,
-    threads: Optional[int] = None,
-    progress: Optional[Callable[[int, int], Any]] = None,
-) -> List[Union[str, BaseException]]: ...
+    threads: int | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> list[str | BaseException]: ...
 def track(
-    visits: Sequence[Tuple[str, Any]],
-    dates: Optional[Sequence[Optional[str]]] = None,
+    visits: Sequence[tuple[str, Any]],
+    dates: Sequence[str | None] | None = None,
     params_json: str = "{}",
     track_params_json: str = "{}",
     roi: Any = None,
-    profiles: Optional[str] = None,
+    profiles: str | None = None,
     require_scale: bool = False,
-    threads: Optional[int] = None,
-) -> Tuple[str, List[str]]: ...
-def overlay(photo: _Photo, analysis_json: str, max_side: Optional[int] = None) -> npt.NDArray[np.uint8]: ...
-def overlay_png(photo: _Photo, analysis_json: str, max_side: Optional[int] = None) -> bytes: ...
+    threads: int | None = None,
+) -> tuple[str, list[str]]: ...
+def overlay(photo: _Photo, analysis_json: str, max_side: int | None = None) -> npt.NDArray[np.uint8]: ...
+def overlay_png(photo: _Photo, analysis_json: str, max_side: int | None = None) -> bytes: ...
 def load_profiles(path: str) -> str: ...
-def default_params() -> Tuple[str, str]: ...
+def default_params() -> tuple[str, str]: ...
 def default_threads() -> int: ...

@@ -5,15 +5,30 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ._results import Analysis, _floats, _fmt, _have_pandas, _html_table
 
 _VISIT_FIELDS = (
-    "source", "date", "months", "baseline", "touch_up", "dot_count", "density_per_cm2", "shared_dots", "matched",
-    "lost", "new", "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de",
+    "source",
+    "date",
+    "months",
+    "baseline",
+    "touch_up",
+    "dot_count",
+    "density_per_cm2",
+    "shared_dots",
+    "matched",
+    "lost",
+    "new",
+    "density_retained",
+    "ink_retained",
+    "spread_growth_um",
+    "diameter_change_um",
+    "colour_shift_de",
     "delta_b",
 )
 _REGISTRATION_FIELDS = ("rotation_deg", "scale", "residual_px", "residual_um", "matched_dots", "shared_dots")
@@ -22,7 +37,7 @@ _CHANGE_FIELDS = ("ink_retained", "spread_growth_um", "diameter_change_um", "del
 _DOT_MEASURES = ("diameter_um", "spread_um", "fwhm_um", "peak_od", "ink")
 
 
-def _column(name: str, values: List[Any]) -> np.ndarray:
+def _column(name: str, values: list[Any]) -> np.ndarray:
     if name == "date":
         return np.asarray(values, dtype="datetime64[D]")
     if name in ("source",):
@@ -34,7 +49,7 @@ def _column(name: str, values: List[Any]) -> np.ndarray:
     return _floats(values)
 
 
-def _frame(columns: Dict[str, np.ndarray]):
+def _frame(columns: dict[str, np.ndarray]):
     pd = _have_pandas()
     if pd is None:
         return columns
@@ -68,21 +83,21 @@ class Track:
     ink_retained falls below ``threshold``.
     """
 
-    def __init__(self, document: Dict[str, Any], analyses: Optional[List[Analysis]] = None):
+    def __init__(self, document: dict[str, Any], analyses: list[Analysis] | None = None):
         self._doc = document
         self._analyses = list(analyses) if analyses is not None else []
 
     @classmethod
-    def from_json(cls, text: str) -> "Track":
+    def from_json(cls, text: str) -> Track:
         return cls(json.loads(text))
 
     @property
-    def analyses(self) -> List[Analysis]:
+    def analyses(self) -> list[Analysis]:
         """The analysis of each tracked visit, in visit (date) order (not of those left out)."""
         return list(self._analyses)
 
     @property
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         """Headline figures: number of visits, first and last date (ISO), the last visit's
         ink_retained and density_retained (ratios to its baseline), spread_growth_um (um) and
         colour_shift_de, touch-up visits, and the trend's half_life_months, fade_per_year
@@ -105,23 +120,23 @@ class Track:
         }
 
     @property
-    def trend(self) -> Dict[str, Any]:
+    def trend(self) -> dict[str, Any]:
         """The fade fit and the touch-up forecast (months, ISO dates)."""
         return self._doc["trend"]
 
     @property
-    def warnings(self) -> List[str]:
+    def warnings(self) -> list[str]:
         """What the reader should know: visits sharing few dots, no scale..."""
         return list(self._doc["warnings"])
 
     @property
-    def left_out(self) -> List[Dict[str, Any]]:
+    def left_out(self) -> list[dict[str, Any]]:
         """Visits that could not be registered onto the first (source, date, reason); they
         are not in ``visits``."""
         return list(self._doc.get("left_out", []))
 
     @property
-    def params(self) -> Dict[str, Any]:
+    def params(self) -> dict[str, Any]:
         """The tracking parameters used (touch_up_threshold, touch_up_new_dots, touch_up_ink_rise)."""
         return self._doc["params"]
 
@@ -129,7 +144,7 @@ class Track:
     def visits(self):
         """One row per visit (pandas DataFrame, or a dict of numpy arrays without pandas)."""
         reports = self._doc["visits"]
-        cols: Dict[str, np.ndarray] = {"visit": np.arange(len(reports))}
+        cols: dict[str, np.ndarray] = {"visit": np.arange(len(reports))}
         for f in _VISIT_FIELDS:
             cols[f] = _column(f, [r[f] for r in reports])
         intervals = [r.get("delta_b_interval") or [None, None] for r in reports]
@@ -147,8 +162,16 @@ class Track:
         """One row per (id, visit) where the dot was seen (see the class docstring)."""
         reports = self._doc["visits"]
         docs = [a._doc["dots"] for a in self._analyses] if len(self._analyses) == len(reports) else None
-        rows: Dict[str, List[Any]] = {k: [] for k in ("id", "visit", "date", "months", "x", "y", "first_visit", "dot")}
-        extra = ("x_visit", "y_visit") + _DOT_MEASURES + _CHANGE_FIELDS + ("lab_balanced_L", "lab_balanced_a", "lab_balanced_b")
+        rows: dict[str, list[Any]] = {k: [] for k in ("id", "visit", "date", "months", "x", "y", "first_visit", "dot")}
+        extra = (
+            "x_visit",
+            "y_visit",
+            *_DOT_MEASURES,
+            *_CHANGE_FIELDS,
+            "lab_balanced_L",
+            "lab_balanced_a",
+            "lab_balanced_b",
+        )
         rows.update({k: [] for k in extra})
         for m in self._doc["matches"]:
             for v, idx in enumerate(m["dots"]):
@@ -173,7 +196,7 @@ class Track:
                 lab = c.get("lab_balanced") or (None, None, None)
                 for k, val in zip(("L", "a", "b"), lab):
                     rows[f"lab_balanced_{k}"].append(val)
-        cols: Dict[str, np.ndarray] = {}
+        cols: dict[str, np.ndarray] = {}
         for k, vals in rows.items():
             if k in ("id", "visit", "first_visit", "dot"):
                 cols[k] = np.asarray(vals, dtype=np.int64)
@@ -183,11 +206,11 @@ class Track:
                 cols[k] = _floats(vals)
         return _frame(cols)
 
-    def to_json(self, indent: Optional[int] = 2) -> str:
+    def to_json(self, indent: int | None = 2) -> str:
         """The ``smpscope.track/1`` JSON document (the same as ``smpscope track`` writes)."""
         return json.dumps(self._doc, indent=indent)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(self._doc))
 
     def plot_fade(self, ax=None):
@@ -205,10 +228,12 @@ class Track:
         ax.plot(months[~tu], ink[~tu], "o", color="C0", label="ink retained (vs baseline)")
         if tu.any():
             ax.plot(months[tu], ink[tu], "o", mfc="none", color="C2", label="touch-up visit (vs the old baseline)")
-        for i, r in enumerate(reports):
+        for _i, r in enumerate(reports):
             if r["touch_up"]:
                 ax.axvline(r["months"], color="C2", ls=":", lw=1)
-                ax.annotate("touch-up", (r["months"], 1.0), textcoords="offset points", xytext=(3, 5), color="C2", fontsize=8)
+                ax.annotate(
+                    "touch-up", (r["months"], 1.0), textcoords="offset points", xytext=(3, 5), color="C2", fontsize=8
+                )
         half = t.get("half_life_months")
         baselines = [0] + [i for i, r in enumerate(reports) if r["touch_up"]]
         if half:
@@ -262,16 +287,40 @@ class Track:
         return f"<smpscope.Track {self._headline()}>"
 
     def _repr_html_(self) -> str:
-        rows: List[Sequence[Any]] = []
+        rows: list[Sequence[Any]] = []
         for i, r in enumerate(self._doc["visits"]):
             reg = r.get("registration") or {}
-            rows.append((
-                i, r["date"], f"{r['months']:.1f}", "yes" if r["touch_up"] else "", r["dot_count"],
-                _fmt(r["density_per_cm2"], ".1f"), f"{r['matched']}/{r['shared_dots']}", _fmt(r["ink_retained"], ".3f"),
-                _fmt(r["spread_growth_um"], ".1f"), _fmt(r["colour_shift_de"], ".2f"), _fmt(reg.get("residual_um"), ".1f"),
-            ))
-        header = ("visit", "date", "months", "touch-up", "dots", "dots/cm²", "matched", "ink retained", "spread growth µm", "ΔE00", "registration residual µm")
+            rows.append(
+                (
+                    i,
+                    r["date"],
+                    f"{r['months']:.1f}",
+                    "yes" if r["touch_up"] else "",
+                    r["dot_count"],
+                    _fmt(r["density_per_cm2"], ".1f"),
+                    f"{r['matched']}/{r['shared_dots']}",
+                    _fmt(r["ink_retained"], ".3f"),
+                    _fmt(r["spread_growth_um"], ".1f"),
+                    _fmt(r["colour_shift_de"], ".2f"),
+                    _fmt(reg.get("residual_um"), ".1f"),
+                )
+            )
+        header = (
+            "visit",
+            "date",
+            "months",
+            "touch-up",
+            "dots",
+            "dots/cm²",
+            "matched",
+            "ink retained",
+            "spread growth µm",
+            "ΔE00",
+            "registration residual µm",
+        )
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         return (
-            f"<b>smpscope track</b>: {html.escape(self._headline())}" + _html_table(rows, header) + (f"<ul>{warn}</ul>" if warn else "")
+            f"<b>smpscope track</b>: {html.escape(self._headline())}"
+            + _html_table(rows, header)
+            + (f"<ul>{warn}</ul>" if warn else "")
         )

@@ -22,13 +22,14 @@ Plain Dask works as well, since every result pickles:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ._api import analyze_many
 from ._results import Batch, PhotoLike
 
 
-def analyze_chunk(photos: Sequence[PhotoLike], kwargs: Optional[dict] = None) -> List[Any]:
+def analyze_chunk(photos: Sequence[PhotoLike], kwargs: dict | None = None) -> list[Any]:
     """The task each worker runs: ``analyze_many`` on a chunk, returned as a plain list."""
     return list(analyze_many(photos, **(kwargs or {})))
 
@@ -42,7 +43,9 @@ def analyze_on(client: Any, photos: Iterable[PhotoLike], *, chunk_size: int = 8,
     if not isinstance(chunk_size, int) or chunk_size < 1:
         from ._errors import ParameterError
 
-        raise ParameterError(f"chunk_size must be a whole number of at least 1, not {chunk_size!r}", "invalid_parameter")
+        raise ParameterError(
+            f"chunk_size must be a whole number of at least 1, not {chunk_size!r}", "invalid_parameter"
+        )
     kwargs.pop("progress", None)
     chunks = [photos[i : i + chunk_size] for i in range(0, len(photos), chunk_size)]
     futures = client.map(analyze_chunk, chunks, kwargs=kwargs, pure=False)
@@ -50,7 +53,7 @@ def analyze_on(client: Any, photos: Iterable[PhotoLike], *, chunk_size: int = 8,
     return Batch(r for part in parts for r in part)
 
 
-def analyze_bag(photos: Iterable[PhotoLike], *, npartitions: Optional[int] = None, **kwargs: Any):
+def analyze_bag(photos: Iterable[PhotoLike], *, npartitions: int | None = None, **kwargs: Any):
     """A ``dask.bag`` of results (``Analysis`` or ``Failure``), one per photo in input order,
     each partition analysed with ``analyze_many``. ``smpscope.summaries(bag.compute())`` gives
     the table."""

@@ -6,9 +6,9 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import PHOTOS, PROFILES, synthetic_rgb, truth
 
 import smpscope
-from conftest import PHOTOS, PROFILES, synthetic_rgb, truth
 
 
 def test_analyze_a_path_in_physical_units():
@@ -69,7 +69,12 @@ def test_numpy_arrays_of_every_dtype_and_layout():
         "list of lists": img.tolist(),
     }
     copies = {name: np.array(arr, copy=True) for name, arr in inputs.items() if name != "list of lists"}
-    counts = {name: smpscope.analyze(arr if name != "list of lists" else np.asarray(arr, np.uint8), px_per_mm=40).summary["dot_count"] for name, arr in inputs.items()}
+    counts = {
+        name: smpscope.analyze(arr if name != "list of lists" else np.asarray(arr, np.uint8), px_per_mm=40).summary[
+            "dot_count"
+        ]
+        for name, arr in inputs.items()
+    }
     assert set(counts.values()) == {3}, counts
     for name, before in copies.items():
         assert np.array_equal(inputs[name], before) and inputs[name].dtype == before.dtype, f"{name} was modified"
@@ -103,7 +108,23 @@ def test_dots_table_columns_and_units():
     d = a.dots
     assert isinstance(d, pd.DataFrame)
     assert len(d) == len(a.to_dict()["dots"])
-    for col in ("x", "y", "diameter_um", "spread_um", "fwhm_um", "peak_od", "ink", "lab_L", "lab_a", "lab_b", "skin_lab_L", "od_rgb_r", "delta_e", "score", "diameter_px"):
+    for col in (
+        "x",
+        "y",
+        "diameter_um",
+        "spread_um",
+        "fwhm_um",
+        "peak_od",
+        "ink",
+        "lab_L",
+        "lab_a",
+        "lab_b",
+        "skin_lab_L",
+        "od_rgb_r",
+        "delta_e",
+        "score",
+        "diameter_px",
+    ):
         assert col in d.columns
     # um and px agree through the scale.
     assert np.allclose(d["diameter_um"], d["diameter_px"] / 40 * 1000)
@@ -211,7 +232,12 @@ def test_results_equal_the_command_document():
         exe = shutil.which("smpscope")
     if not exe:
         pytest.skip("the smpscope command is not built")
-    out = subprocess.run([str(exe), "analyze", str(PHOTOS / "demo-1.jpg"), "--px-per-mm", "40", "--json", "-"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(exe), "analyze", str(PHOTOS / "demo-1.jpg"), "--px-per-mm", "40", "--json", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     cli = json.loads(out)
     cli = cli[0] if isinstance(cli, list) else cli
     py = smpscope.analyze(str(PHOTOS / "demo-1.jpg"), px_per_mm=40).to_dict()

@@ -2,10 +2,10 @@
 photos; the results equal the local ones."""
 
 import pytest
+from conftest import PROFILES
 
 import smpscope
 import smpscope.cluster
-from conftest import PROFILES
 
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
@@ -15,7 +15,9 @@ pd = pytest.importorskip("pandas")
 def client():
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, worker_dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, worker_dashboard_address=None
+    )
     c = Client(cluster)
     try:
         yield c

@@ -6,15 +6,21 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import BROKEN, PHOTOS, PROFILES, synthetic_rgb
 
 import smpscope
-from conftest import BROKEN, PHOTOS, PROFILES, synthetic_rgb
 
 DEMO = PHOTOS / "demo-1.jpg"
 
 
 def test_exception_hierarchy():
-    for cls in (smpscope.PhotoError, smpscope.ParameterError, smpscope.ScaleError, smpscope.RegistrationError, smpscope.DateError):
+    for cls in (
+        smpscope.PhotoError,
+        smpscope.ParameterError,
+        smpscope.ScaleError,
+        smpscope.RegistrationError,
+        smpscope.DateError,
+    ):
         assert issubclass(cls, smpscope.SmpscopeError)
     assert issubclass(smpscope.ParameterError, ValueError)
     assert not issubclass(smpscope.PhotoError, ValueError)
@@ -99,7 +105,7 @@ def test_bad_arrays_raise_photo_error(name):
 
 def test_bad_arrays_in_a_batch_are_entries_not_exceptions():
     arrays = [arr for arr, _ in BAD_ARRAYS.values()]
-    batch = smpscope.analyze_many(arrays + [synthetic_rgb()], px_per_mm=40)
+    batch = smpscope.analyze_many([*arrays, synthetic_rgb()], px_per_mm=40)
     assert [r.ok for r in batch] == [False] * len(arrays) + [True]
     assert all(isinstance(f.error, smpscope.PhotoError) for f in batch.failures)
 
@@ -144,7 +150,7 @@ def test_bad_parameters_raise_parameter_error(kwargs, match):
 def test_malformed_profile_file(tmp_path):
     bad = tmp_path / "devices.toml"
     bad.write_text('[[device]]\nmake = "a"\nmodel = "b"\npx_per_mm = -1\n')
-    with pytest.raises(smpscope.ParameterError, match="devices.toml") as e:
+    with pytest.raises(smpscope.ParameterError, match=r"devices\.toml") as e:
         smpscope.analyze(DEMO, profiles=bad)
     assert e.value.kind == "bad_input_file"
     bad.write_text("this is [not toml")
@@ -154,7 +160,7 @@ def test_malformed_profile_file(tmp_path):
 
 def test_not_a_photo_argument():
     for bad in (42, None, 3.5, object(), b"bytes"):
-        with pytest.raises(smpscope.ParameterError, match="path .* or a numpy array"):
+        with pytest.raises(smpscope.ParameterError, match=r"path .* or a numpy array"):
             smpscope.analyze(bad)
     with pytest.raises(smpscope.ParameterError, match="list of photos"):
         smpscope.analyze_many(str(DEMO))
@@ -184,7 +190,7 @@ def test_a_failing_progress_callback_raises_without_crashing():
 
 
 def test_track_errors(patient_visits, demo_photos):
-    with pytest.raises(smpscope.RegistrationError, match="demo-2.jpg") as e:
+    with pytest.raises(smpscope.RegistrationError, match=r"demo-2\.jpg") as e:
         smpscope.track(demo_photos[:2], profiles=PROFILES)
     assert e.value.kind == "registration" and e.value.source.endswith("demo-2.jpg")
     img = synthetic_rgb()

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 import pytest
+from conftest import PROFILES, synthetic_rgb
 
 import smpscope
-from conftest import PHOTOS, PROFILES, synthetic_rgb
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,9 @@ def test_results_identical_to_one_by_one_and_in_input_order(inputs):
     batch = smpscope.analyze_many(inputs, profiles=PROFILES)
     assert isinstance(batch, smpscope.Batch) and len(batch) == len(inputs)
     for i, (photo, result) in enumerate(zip(inputs, batch)):
-        label = photo if isinstance(photo, str) else str(photo) if not isinstance(photo, np.ndarray) else f"<array #{i}>"
+        label = (
+            photo if isinstance(photo, str) else str(photo) if not isinstance(photo, np.ndarray) else f"<array #{i}>"
+        )
         assert result.source == label
         try:
             single = smpscope.analyze(photo, profiles=PROFILES)
@@ -114,8 +116,21 @@ def test_summaries_table(demo_photos):
     assert list(df["source"]) == [str(p) for p in demo_photos] + ["/nonexistent.jpg"]
     assert list(df["ok"]) == [True, True, True, False]
     assert df.loc[3, "error_kind"] == "io" and "nonexistent" in df.loc[3, "error"]
-    for col in ("dot_count", "density_per_cm2", "diameter_um_median", "diameter_um_p10", "spread_um_p90", "ink_median",
-                "nn_median_mm", "clark_evans", "coverage", "quality_noise_od", "region_area_cm2", "px_per_mm", "rejected_faint"):
+    for col in (
+        "dot_count",
+        "density_per_cm2",
+        "diameter_um_median",
+        "diameter_um_p10",
+        "spread_um_p90",
+        "ink_median",
+        "nn_median_mm",
+        "clark_evans",
+        "coverage",
+        "quality_noise_od",
+        "region_area_cm2",
+        "px_per_mm",
+        "rejected_faint",
+    ):
         assert col in df.columns, col
     a = batch[0]
     assert df.loc[0, "dot_count"] == a.summary["dot_count"]

@@ -9,8 +9,22 @@ import smpscope
 
 
 def test_public_api():
-    for name in ("analyze", "analyze_many", "track", "summaries", "Analysis", "Batch", "Failure", "Track",
-                 "SmpscopeError", "PhotoError", "ParameterError", "ScaleError", "RegistrationError", "DateError"):
+    for name in (
+        "analyze",
+        "analyze_many",
+        "track",
+        "summaries",
+        "Analysis",
+        "Batch",
+        "Failure",
+        "Track",
+        "SmpscopeError",
+        "PhotoError",
+        "ParameterError",
+        "ScaleError",
+        "RegistrationError",
+        "DateError",
+    ):
         assert name in smpscope.__all__ and hasattr(smpscope, name)
     assert smpscope.__version__.count(".") == 2
 

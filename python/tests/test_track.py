@@ -6,9 +6,9 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import PROFILES
 
 import smpscope
-from conftest import PROFILES
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +24,33 @@ def test_visits_in_date_order_with_exif_dates(patient, patient_truth):
     assert np.allclose(v["months"], [t["months"] for t in patient_truth["visits"]], atol=0.05)
     assert v.loc[0, "ink_retained"] == pytest.approx(1.0)
     assert np.isnan(v.loc[0, "registration_scale"])
-    for col in ("source", "baseline", "touch_up", "dot_count", "density_per_cm2", "shared_dots", "matched", "lost", "new",
-                "density_retained", "ink_retained", "spread_growth_um", "diameter_change_um", "colour_shift_de", "delta_b",
-                "delta_b_low", "delta_b_high", "registration_rotation_deg", "registration_scale", "registration_residual_px", "registration_residual_um",
-                "registration_matched_dots", "registration_shared_dots", "registration_transform_a", "registration_transform_tx"):
+    for col in (
+        "source",
+        "baseline",
+        "touch_up",
+        "dot_count",
+        "density_per_cm2",
+        "shared_dots",
+        "matched",
+        "lost",
+        "new",
+        "density_retained",
+        "ink_retained",
+        "spread_growth_um",
+        "diameter_change_um",
+        "colour_shift_de",
+        "delta_b",
+        "delta_b_low",
+        "delta_b_high",
+        "registration_rotation_deg",
+        "registration_scale",
+        "registration_residual_px",
+        "registration_residual_um",
+        "registration_matched_dots",
+        "registration_shared_dots",
+        "registration_transform_a",
+        "registration_transform_tx",
+    ):
         assert col in v.columns, col
 
 
@@ -63,8 +86,26 @@ def test_dots_table(patient):
     d = patient.dots
     m = json.loads(patient.to_json())["matches"]
     assert len(d) == sum(1 for x in m for k in x["dots"] if k is not None)
-    for col in ("id", "visit", "date", "months", "x", "y", "first_visit", "dot", "x_visit", "y_visit", "diameter_um",
-                "ink", "ink_retained", "spread_growth_um", "diameter_change_um", "delta_e", "delta_b", "lab_balanced_b"):
+    for col in (
+        "id",
+        "visit",
+        "date",
+        "months",
+        "x",
+        "y",
+        "first_visit",
+        "dot",
+        "x_visit",
+        "y_visit",
+        "diameter_um",
+        "ink",
+        "ink_retained",
+        "spread_growth_um",
+        "diameter_change_um",
+        "delta_e",
+        "delta_b",
+        "lab_balanced_b",
+    ):
         assert col in d.columns, col
     # Every dot row points at a real dot of its visit, with its own measures.
     for visit, a in enumerate(patient.analyses):
@@ -151,7 +192,7 @@ def test_tables_without_pandas(patient, monkeypatch):
 def test_a_visit_of_another_area_is_left_out(patient_visits, demo_photos):
     # The demo photos show another scalp: among the patient's visits, one is left out with a
     # warning, and the others are tracked as without it.
-    visits = patient_visits[:3] + [demo_photos[0]]
+    visits = [*patient_visits[:3], demo_photos[0]]
     dates = ["2021-01-10", "2021-09-10", "2022-06-10", "2022-09-10"]
     t = smpscope.track(visits, dates=dates, profiles=PROFILES)
     assert [x["source"] for x in t.left_out] == [str(demo_photos[0])]
