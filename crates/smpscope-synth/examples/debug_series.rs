@@ -111,15 +111,15 @@ pub fn ink_pairs(track: &smpscope::Track, analyses: &[smpscope::Analysis], truth
         let b = r.baseline;
         let (mut m, mut tr, mut mb, mut tb_) = (0.0, 0.0, 0.0, 0.0);
         for d in &track.matches {
-            if let (Some(p), Some(q)) = (d.dots[b], d.dots[t]) {
-                if let (Some(i), Some(j)) = (ident[b][p], ident[t][q]) {
-                    let (ab, at) = (&analyses[b].dots[p], &analyses[t].dots[q]);
-                    let (xb, xt) = (&truth.visits[b].truth.dots[i], &truth.visits[t].truth.dots[j]);
-                    mb += ab.ink.unwrap();
-                    m += at.ink.unwrap();
-                    tb_ += xb.ink;
-                    tr += xt.ink;
-                }
+            if let (Some(p), Some(q)) = (d.dots[b], d.dots[t])
+                && let (Some(i), Some(j)) = (ident[b][p], ident[t][q])
+            {
+                let (ab, at) = (&analyses[b].dots[p], &analyses[t].dots[q]);
+                let (xb, xt) = (&truth.visits[b].truth.dots[i], &truth.visits[t].truth.dots[j]);
+                mb += ab.ink.unwrap();
+                m += at.ink.unwrap();
+                tb_ += xb.ink;
+                tr += xt.ink;
             }
         }
         println!(

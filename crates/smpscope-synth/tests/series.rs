@@ -229,8 +229,9 @@ fn reference_colours_isolate_the_ink() {
                 && (v0.skin_lab_ref[i][c] - td.skin_lab[c]).abs() < 1e-9));
         }
     }
+    type LabPair = ([f64; 3], [f64; 3]);
     let per_identity = |s: &smpscope_synth::Series| {
-        let mut m: HashMap<usize, Vec<([f64; 3], [f64; 3])>> = HashMap::new();
+        let mut m: HashMap<usize, Vec<LabPair>> = HashMap::new();
         for v in &s.truth.visits {
             for (k, &id) in v.identity.iter().enumerate() {
                 m.entry(id).or_default().push((v.lab_ref[k], v.skin_lab_ref[k]));

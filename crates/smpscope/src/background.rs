@@ -249,8 +249,8 @@ mod tests {
                 let shine = 0.08 * (-d2 / (2.0 * 25.5f64.powi(2))).exp();
                 let dark = if d2 < 9.0 { 0.5 } else { 1.0 };
                 let mottle = 1.0 + 0.02 * (((x * 7 + y * 13) % 17) as f64 / 8.0 - 1.0);
-                for c in 0..3 {
-                    let v = crate::colour::linear_to_srgb(skin[c] * mottle * dark + shine);
+                for s in skin {
+                    let v = crate::colour::linear_to_srgb(s * mottle * dark + shine);
                     data.push((v * 255.0).round() as u8);
                 }
             }

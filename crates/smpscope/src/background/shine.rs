@@ -82,7 +82,8 @@ impl Model {
             };
             let skin = [ratio(0), 1.0, ratio(2)];
             let (lo, hi) = (skin.iter().copied().fold(f64::MAX, f64::min), skin.iter().copied().fold(0.0, f64::max));
-            if !(hi / lo.max(1e-9) >= MIN_CHROMA) {
+            let chroma = hi / lo.max(1e-9);
+            if chroma.is_nan() || chroma < MIN_CHROMA {
                 return None;
             }
             let mut fitted = Model { skin, centre: 0.0, scatter: 0.0 };

@@ -351,12 +351,12 @@ impl Evaluation {
         if jacobian {
             let mut col = vec![0.0; m];
             for a in 0..free {
-                for i in 0..m {
-                    col[i] = self.jac[i * n + a];
+                for (i, c) in col.iter_mut().enumerate() {
+                    *c = self.jac[i * n + a];
                 }
                 convolve(&mut col, win.width, win.height, kernel, &mut self.scratch);
-                for i in 0..m {
-                    self.jac[i * n + a] = col[i];
+                for (i, &c) in col.iter().enumerate() {
+                    self.jac[i * n + a] = c;
                 }
             }
         }
@@ -365,18 +365,18 @@ impl Evaluation {
     /// Huber cost over the used pixels; refreshes the weights.
     fn cost(&self, win: &Window, huber: f64, weights: &mut [f64]) -> f64 {
         let mut c = 0.0;
-        for i in 0..win.od.len() {
+        for (i, w) in weights.iter_mut().enumerate().take(win.od.len()) {
             if !win.used[i] {
-                weights[i] = 0.0;
+                *w = 0.0;
                 continue;
             }
             let r = (win.od[i] - self.model[i]).abs();
             if r <= huber {
                 c += 0.5 * r * r;
-                weights[i] = 1.0;
+                *w = 1.0;
             } else {
                 c += huber * (r - 0.5 * huber);
-                weights[i] = huber / r;
+                *w = huber / r;
             }
         }
         c

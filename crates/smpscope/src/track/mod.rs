@@ -282,11 +282,8 @@ fn step<'a>(
     for id in shared {
         before += id.dots[t - 1].is_some() as usize;
         match (id.dots[t - 1], id.dots[t]) {
-            (_, Some(q)) if id.first_visit == t => {
-                if stays(id) {
-                    new.push(ink_shape(q));
-                }
-            }
+            (_, Some(q)) if id.first_visit == t && stays(id) => new.push(ink_shape(q)),
+            (_, Some(_)) if id.first_visit == t => {}
             (Some(p), Some(q)) => {
                 pairs.push((views[t - 1].ink(p), views[t].ink(q)));
                 continuing.push(ink_shape(q));
