@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use serde_json::Value;
 use smpscope::{Analysis, Error, Params};
 
-use crate::{AnalysisArgs, error_record, pretty, stem, write_text};
+use crate::output::{not_an_input, writable_dir, writable_file, write_atomic, write_text};
+use crate::{AnalysisArgs, error_record, pretty, stem};
 
 #[derive(Args)]
 pub struct AnalyzeArgs {
@@ -30,10 +31,7 @@ pub struct AnalyzeArgs {
 
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode, Error> {
     let params = a.analysis.params()?;
-    for dir in [&a.out, &a.overlay].into_iter().flatten() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Io { source_name: dir.display().to_string(), reason: e.to_string() })?;
-    }
+    check_outputs(&a)?;
     let bar = a.analysis.progress(a.photos.len());
     let docs: Vec<Result<Value, Value>> = a.analysis.pool()?.install(|| {
         a.photos
@@ -65,27 +63,64 @@ pub fn analyze_one(path: &Path, params: &Params, overlay: Option<&Path>) -> Resu
     let photo = smpscope::photo::load_path(path)?;
     let analysis = smpscope::analyze_photo(&photo, params)?;
     if let Some(dir) = overlay {
-        let out = dir.join(format!("{}.overlay.png", stem(path)));
+        let out = overlay_path(dir, path);
+        let mut png = std::io::Cursor::new(Vec::new());
         smpscope::overlay::draw(&photo, &analysis)
-            .save(&out)
-            .map_err(|e| Error::Io { source_name: out.display().to_string(), reason: e.to_string() })?;
+            .write_to(&mut png, image::ImageFormat::Png)
+            .map_err(|e| Error::Write { source_name: out.display().to_string(), reason: e.to_string() })?;
+        write_atomic(&out, png.get_ref())?;
     }
     Ok(analysis)
 }
 
-fn write_documents(a: &AnalyzeArgs, docs: &[Result<Value, Value>]) -> Result<(), Error> {
-    let values: Vec<&Value> = docs.iter().map(|d| d.as_ref().unwrap_or_else(|e| e)).collect();
-    if let Some(dir) = &a.out {
-        let mut used = std::collections::HashSet::new();
-        for (doc, path) in values.iter().zip(&a.photos) {
-            // Two photos with the same stem from different folders must not overwrite each other.
+/// Where the overlay of `photo` goes in `dir`.
+pub fn overlay_path(dir: &Path, photo: &Path) -> PathBuf {
+    dir.join(format!("{}.overlay.png", stem(photo)))
+}
+
+/// The name of each photo's document in an --out folder: its stem, numbered from 2 where two
+/// photos from different folders share one, so that none overwrites another.
+fn document_names(photos: &[PathBuf]) -> Vec<String> {
+    let mut used = std::collections::HashSet::new();
+    photos
+        .iter()
+        .map(|path| {
             let mut name = stem(path);
             let mut k = 1;
             while !used.insert(name.clone()) {
                 k += 1;
                 name = format!("{}-{k}", stem(path));
             }
-            write_text(&dir.join(format!("{name}.json")), &pretty(doc))?;
+            format!("{name}.json")
+        })
+        .collect()
+}
+
+/// Every output is writable and none is an input, before any photo is analysed.
+fn check_outputs(a: &AnalyzeArgs) -> Result<(), Error> {
+    if let Some(dir) = &a.out {
+        writable_dir(dir)?;
+        for name in document_names(&a.photos) {
+            not_an_input(&dir.join(name), &a.photos)?;
+        }
+    }
+    if let Some(dir) = &a.overlay {
+        writable_dir(dir)?;
+        for photo in &a.photos {
+            not_an_input(&overlay_path(dir, photo), &a.photos)?;
+        }
+    }
+    if let Some(file) = &a.json {
+        writable_file(file, &a.photos)?;
+    }
+    Ok(())
+}
+
+fn write_documents(a: &AnalyzeArgs, docs: &[Result<Value, Value>]) -> Result<(), Error> {
+    let values: Vec<&Value> = docs.iter().map(|d| d.as_ref().unwrap_or_else(|e| e)).collect();
+    if let Some(dir) = &a.out {
+        for (doc, name) in values.iter().zip(document_names(&a.photos)) {
+            write_text(&dir.join(name), &pretty(doc))?;
         }
         return Ok(());
     }

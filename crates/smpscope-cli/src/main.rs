@@ -3,6 +3,7 @@
 //! 1 some photo failed, 2 bad arguments).
 
 mod analyze;
+mod output;
 mod track;
 
 // Analysing a 12 MP photo allocates and frees full-frame planes, about 1.2 GB in all: the system
@@ -129,16 +130,6 @@ fn error_record(path: &Path, e: &Error) -> Value {
 
 fn stem(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "photo".into())
-}
-
-/// Writes `text` to `path`, or to standard output for "-".
-fn write_text(path: &Path, text: &str) -> Result<(), Error> {
-    if path.as_os_str() == "-" {
-        println!("{text}");
-        return Ok(());
-    }
-    std::fs::write(path, format!("{text}\n"))
-        .map_err(|e| Error::Io { source_name: path.display().to_string(), reason: e.to_string() })
 }
 
 fn pretty(v: &Value) -> String {

@@ -9,13 +9,15 @@ use clap::Args;
 use rayon::prelude::*;
 use smpscope::{Analysis, Error, Track, TrackParams, Visit};
 
-use crate::analyze::analyze_one;
-use crate::{AnalysisArgs, error_record, pretty, read_config, write_text};
+use crate::analyze::{analyze_one, overlay_path};
+use crate::output::{not_an_input, writable_dir, writable_file, write_atomic, write_text};
+use crate::{AnalysisArgs, error_record, pretty, read_config};
 
 #[derive(Args)]
 pub struct TrackArgs {
-    /// The visits: photos, or analysis documents (.json) written by `smpscope analyze`.
-    #[arg(required = true, num_args = 2..)]
+    /// The visits: photos, or analysis documents (.json) written by `smpscope analyze` (one
+    /// document per file, or the array that `analyze --json FILE` writes).
+    #[arg(required = true, num_args = 1..)]
     visits: Vec<PathBuf>,
     #[command(flatten)]
     analysis: AnalysisArgs,
@@ -47,25 +49,16 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     };
     track_params.touch_up_threshold = a.threshold.unwrap_or(track_params.touch_up_threshold);
     track_params.validate()?;
-    if !a.dates.is_empty() && a.dates.len() != a.visits.len() {
-        return Err(Error::InvalidParameter {
-            name: "dates".into(),
-            reason: format!("{} dates for {} visits", a.dates.len(), a.visits.len()),
-        });
-    }
-    if let Some(dir) = &a.overlay {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Io { source_name: dir.display().to_string(), reason: e.to_string() })?;
-    }
+    check_outputs(&a)?;
     let bar = a.analysis.progress(a.visits.len());
-    let analyses: Vec<Result<Analysis, Error>> = a.analysis.pool()?.install(|| {
+    let loaded: Vec<Result<Vec<Analysis>, Error>> = a.analysis.pool()?.install(|| {
         a.visits
             .par_iter()
             .map(|p| {
                 let r = if p.extension().is_some_and(|e| e == "json") {
-                    read_config(p, "analysis document")
+                    read_documents(p)
                 } else {
-                    analyze_one(p, &params, a.overlay.as_deref())
+                    analyze_one(p, &params, a.overlay.as_deref()).map(|an| vec![an])
                 };
                 bar.inc(1);
                 r
@@ -73,13 +66,27 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
             .collect()
     });
     bar.finish_and_clear();
-    let mut visits = Vec::new();
-    for (i, (r, path)) in analyses.into_iter().zip(&a.visits).enumerate() {
+    let mut analyses = Vec::new();
+    for (r, path) in loaded.into_iter().zip(&a.visits) {
         match r {
-            Ok(analysis) => visits.push(Visit { analysis, date: a.dates.get(i).copied() }),
+            Ok(docs) => analyses.extend(docs),
             Err(e) => return Ok(fail(path, &e)),
         }
     }
+    if analyses.len() < 2 {
+        return Err(Error::InvalidParameter {
+            name: "visits".into(),
+            reason: format!("{} visit given; tracking needs at least 2", analyses.len()),
+        });
+    }
+    if !a.dates.is_empty() && a.dates.len() != analyses.len() {
+        return Err(Error::InvalidParameter {
+            name: "dates".into(),
+            reason: format!("{} dates for {} visits", a.dates.len(), analyses.len()),
+        });
+    }
+    let visits: Vec<Visit> =
+        analyses.into_iter().enumerate().map(|(i, analysis)| Visit { analysis, date: a.dates.get(i).copied() }).collect();
     let track = match smpscope::track(visits, &track_params) {
         Ok(t) => t,
         Err(e) => match e.source_name() {
@@ -98,6 +105,74 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Every output is writable and none is an input, before any visit is analysed.
+fn check_outputs(a: &TrackArgs) -> Result<(), Error> {
+    writable_file(&a.out, &a.visits)?;
+    if let Some(csv) = &a.csv {
+        writable_file(csv, &a.visits)?;
+        if csv == &a.out {
+            return Err(Error::Write {
+                source_name: csv.display().to_string(),
+                reason: "given both as --out and as --csv".into(),
+            });
+        }
+    }
+    if let Some(dir) = &a.overlay {
+        writable_dir(dir)?;
+        for v in &a.visits {
+            not_an_input(&overlay_path(dir, v), &a.visits)?;
+        }
+    }
+    Ok(())
+}
+
+/// Largest analysis document file read (a 12 MP photo's document is a few MB).
+const MAX_DOCUMENT_BYTES: u64 = 512 << 20;
+
+/// The analyses in a JSON file: one `smpscope.analysis/1` document, or an array of them (as
+/// `analyze --json FILE` writes). Each is checked by its `schema`; fields added by later versions
+/// are accepted. An error names the file and, in an array, the document.
+fn read_documents(path: &Path) -> Result<Vec<Analysis>, Error> {
+    let name = path.display().to_string();
+    let bad = |reason: String| Error::BadInputFile { source_name: name.clone(), reason };
+    let size = std::fs::metadata(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
+    if size.len() > MAX_DOCUMENT_BYTES {
+        return Err(bad(format!("{} MB is more than an analysis document can be (512 MB)", size.len() >> 20)));
+    }
+    let value: serde_json::Value = read_config(path, "JSON")?;
+    let (docs, in_array) = match value {
+        serde_json::Value::Array(docs) => (docs, true),
+        doc => (vec![doc], false),
+    };
+    if docs.is_empty() {
+        return Err(bad("an empty array: no analysis document in it".into()));
+    }
+    let count = docs.len();
+    docs.into_iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let which = if in_array { format!("document {} of {count}: ", i + 1) } else { String::new() };
+            match doc.get("schema").and_then(|s| s.as_str()) {
+                Some(smpscope::ANALYSIS_SCHEMA) => {}
+                Some("smpscope.error/1") => {
+                    let msg = doc["error"]["message"].as_str().unwrap_or("no message");
+                    return Err(bad(format!("{which}an error record, not an analysis ({msg})")));
+                }
+                Some(other) => {
+                    return Err(bad(format!(
+                        "{which}schema \"{}\" is not {}; write it with `smpscope analyze`",
+                        other.chars().take(40).collect::<String>(),
+                        smpscope::ANALYSIS_SCHEMA
+                    )));
+                }
+                None => return Err(bad(format!("{which}not an analysis document (it has no \"schema\" field)"))),
+            }
+            serde_json::from_value(doc)
+                .map_err(|e| bad(format!("{which}not a valid {} document: {e}", smpscope::ANALYSIS_SCHEMA)))
+        })
+        .collect()
+}
+
 /// A visit that cannot be used stops the tracking: its error record goes to standard output.
 fn fail(path: &Path, e: &Error) -> ExitCode {
     eprintln!("smpscope: {e}");
@@ -106,8 +181,8 @@ fn fail(path: &Path, e: &Error) -> ExitCode {
 }
 
 fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
-    let io = |e: csv::Error| Error::Io { source_name: path.display().to_string(), reason: e.to_string() };
-    let mut w = csv::Writer::from_path(path).map_err(io)?;
+    let io = |e: csv::Error| Error::Write { source_name: path.display().to_string(), reason: e.to_string() };
+    let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "visit",
         "source",
@@ -164,5 +239,6 @@ fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
         ])
         .map_err(io)?;
     }
-    w.flush().map_err(|e| Error::Io { source_name: path.display().to_string(), reason: e.to_string() })
+    let bytes = w.into_inner().map_err(|e| Error::Write { source_name: path.display().to_string(), reason: e.to_string() })?;
+    write_atomic(path, &bytes)
 }

@@ -9,25 +9,66 @@ use thiserror::Error;
 pub enum Error {
     /// The file could not be read from disk.
     #[error("{source_name}: cannot read the file: {reason}")]
-    Io { source_name: String, reason: String },
+    Io {
+        /// Path of the file.
+        source_name: String,
+        /// The operating system's error.
+        reason: String,
+    },
+    /// An output file or folder could not be written (kind "io", as for reading).
+    #[error("{source_name}: cannot write: {reason}")]
+    Write {
+        /// Path of the file or folder.
+        source_name: String,
+        /// What failed, as the operating system or the encoder reports it.
+        reason: String,
+    },
     /// The bytes are not a photo smpscope can decode (corrupt, truncated, unsupported format).
     #[error("{source_name}: not a readable photo: {reason}")]
-    Unreadable { source_name: String, reason: String },
+    Unreadable {
+        /// Path of the file, or the label of bytes held in memory.
+        source_name: String,
+        /// Why it cannot be decoded.
+        reason: String,
+    },
     /// The photo decoded but cannot be measured (too small, too large, degenerate pixels).
     #[error("{source_name}: {reason}")]
-    Unusable { source_name: String, reason: String },
+    Unusable {
+        /// Path of the file, or the label of pixels held in memory.
+        source_name: String,
+        /// Why it cannot be measured.
+        reason: String,
+    },
     /// A parameter is out of its domain.
     #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter { name: String, reason: String },
+    InvalidParameter {
+        /// The parameter's name as the caller spells it, e.g. `detect.min_diameter_um`.
+        name: String,
+        /// The domain it must lie in, and the value given.
+        reason: String,
+    },
     /// A device profile or region-of-interest file is malformed.
     #[error("{source_name}: {reason}")]
-    BadInputFile { source_name: String, reason: String },
+    BadInputFile {
+        /// Path of the file.
+        source_name: String,
+        /// What is malformed.
+        reason: String,
+    },
     /// A visit has no capture date: none in its EXIF and none given.
     #[error("{source_name}: no capture date in the photo's EXIF; give the visit dates explicitly")]
-    MissingDate { source_name: String },
+    MissingDate {
+        /// The visit's photo, as its analysis names it (`image.source`).
+        source_name: String,
+    },
     /// A visit cannot be registered onto the first (another scalp area, or too few dots).
     #[error("{source_name}: cannot register onto the first visit: {reason}")]
-    Registration { source_name: String, reason: String },
+    Registration {
+        /// The later visit's photo, as its analysis names it (`image.source`).
+        source_name: String,
+        /// Why it cannot be registered (too few dots, too few lined up).
+        reason: String,
+    },
 }
 
 impl Error {
@@ -48,6 +89,7 @@ impl Error {
         match self {
             Error::InvalidParameter { .. } => None,
             Error::Io { source_name, .. }
+            | Error::Write { source_name, .. }
             | Error::Unreadable { source_name, .. }
             | Error::Unusable { source_name, .. }
             | Error::BadInputFile { source_name, .. }
@@ -58,7 +100,7 @@ impl Error {
     /// A short machine-readable name of the kind of error, used in JSON error records.
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Io { .. } => "io",
+            Error::Io { .. } | Error::Write { .. } => "io",
             Error::Unreadable { .. } => "unreadable_photo",
             Error::Unusable { .. } => "unusable_photo",
             Error::InvalidParameter { .. } => "invalid_parameter",
@@ -69,4 +111,5 @@ impl Error {
     }
 }
 
+/// The result of every fallible operation of the core, with its [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
