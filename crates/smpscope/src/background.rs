@@ -12,7 +12,7 @@
 //! Shine is the exception: light reflected by the skin's surface (oily or sweaty scalp) adds to
 //! the light, and does so over the dots too, so a dot under shine looks fainter. It adds the
 //! same amount to every channel (the light's colour, neutral after white balance), so it shows
-//! as skin less saturated than the frame's typical skin; see [`shine`]. The skin level and the
+//! as skin less saturated than the frame's typical skin; see the `shine` module. The skin level and the
 //! pixels are taken with it subtracted.
 
 use rayon::prelude::*;
@@ -43,7 +43,23 @@ pub struct Background {
 }
 
 impl Background {
-    /// Estimates the skin level with cells of `cell` pixels.
+    /// Estimates the skin level with cells of `cell` pixels (clamped to 4 px and the photo's
+    /// shorter side); [`Background::optical_density`] then reads the photo against it.
+    ///
+    /// ```
+    /// use smpscope::background::Background;
+    /// use smpscope::colour::srgb_to_linear;
+    /// use smpscope::photo::{Photo, Pixels};
+    /// // Plain grey skin (code 180) with a dark spot (code 90) of 6 x 6 px at (60, 45).
+    /// let (w, h) = (120, 90);
+    /// let spot = |i: usize| (i % w).abs_diff(60) < 3 && (i / w).abs_diff(45) < 3;
+    /// let data: Vec<u8> = (0..w * h).flat_map(|i| [if spot(i) { 90 } else { 180 }; 3]).collect();
+    /// let photo = Photo::from_pixels("spot", w, h, 3, Pixels::U8(data))?;
+    /// let od = Background::estimate(&photo, 20).optical_density(&photo);
+    /// let expected = (srgb_to_linear(180.0 / 255.0) / srgb_to_linear(90.0 / 255.0)).log10();
+    /// assert!((od.at(60, 45) as f64 - expected).abs() < 1e-3 && od.at(10, 10).abs() < 1e-3);
+    /// # Ok::<(), smpscope::Error>(())
+    /// ```
     pub fn estimate(photo: &Photo, cell: usize) -> Background {
         let cell = cell.clamp(4, photo.width().min(photo.height()).max(4));
         let (cols, rows) = (photo.width().div_ceil(cell), photo.height().div_ceil(cell));

@@ -75,6 +75,16 @@ pub fn srgb8_to_lab(rgb: [u8; 3]) -> [f64; 3] {
 }
 
 /// CIEDE2000 colour difference (kL = kC = kH = 1), after Sharma, Wu and Dalal (2005).
+///
+/// ```
+/// use smpscope::colour::{delta_e_2000, srgb8_to_lab};
+/// // The first reference pair of Sharma, Wu and Dalal (2005).
+/// let de = delta_e_2000([50.0, 2.6772, -79.7751], [50.0, 0.0, -82.7485]);
+/// assert!((de - 2.0425).abs() < 1e-4);
+/// // A dark grey dot on light skin stands out; the skin against itself does not.
+/// let (dot, skin) = (srgb8_to_lab([90, 85, 90]), srgb8_to_lab([200, 160, 140]));
+/// assert!(delta_e_2000(dot, skin) > 20.0 && delta_e_2000(skin, skin) == 0.0);
+/// ```
 pub fn delta_e_2000(lab1: [f64; 3], lab2: [f64; 3]) -> f64 {
     use std::f64::consts::PI;
     let [l1, a1, b1] = lab1;

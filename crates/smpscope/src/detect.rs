@@ -32,7 +32,9 @@ impl Default for DetectParams {
 /// A candidate dot, in full-resolution pixel coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
+    /// Column of the centre, px (sub-pixel).
     pub x: f64,
+    /// Row of the centre, px (sub-pixel).
     pub y: f64,
     /// Radius of the disc that best matches the detecting scale, in pixels.
     pub radius_px: f64,
@@ -47,6 +49,21 @@ pub struct Candidate {
 const WORKING_PX_PER_MM: f64 = 35.0;
 
 /// Finds candidate dots in an optical-density plane with `px_per_mm` pixels per mm.
+///
+/// ```
+/// use smpscope::detect::{DetectParams, find_candidates};
+/// use smpscope::plane::Plane;
+/// // At 40 px/mm, two dots of 150 um (radius 3 px) and OD 0.6 on faintly textured skin.
+/// let mut od = Plane::new(120, 80);
+/// for (i, v) in od.data.iter_mut().enumerate() {
+///     let (x, y) = ((i % 120) as f64, (i / 120) as f64);
+///     let dot = (x - 30.0).hypot(y - 40.0) <= 3.0 || (x - 90.0).hypot(y - 40.0) <= 3.0;
+///     *v = if dot { 0.6 } else { 0.0 } + 0.01 * ((i * 7919 % 97) as f32 / 97.0 - 0.5);
+/// }
+/// let found = find_candidates(&od, 40.0, &DetectParams::default());
+/// assert_eq!(found.len(), 2);
+/// assert!(found.iter().all(|c| (c.x - 30.0).abs().min((c.x - 90.0).abs()) < 1.0 && (c.y - 40.0).abs() < 1.0));
+/// ```
 pub fn find_candidates(od: &Plane, px_per_mm: f64, p: &DetectParams) -> Vec<Candidate> {
     let factor = ((px_per_mm / WORKING_PX_PER_MM).round() as usize).max(1);
     let scale = px_per_mm / factor as f64;

@@ -111,5 +111,5 @@ impl Error {
     }
 }
 
-/// The result of every fallible operation of the core, with its [`Error`].
+/// The result of every fallible operation of the core, with its [`Error`](enum@Error).
 pub type Result<T> = std::result::Result<T, Error>;

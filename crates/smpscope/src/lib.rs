@@ -1,8 +1,10 @@
+#![warn(missing_docs)]
+
 //! smpscope: measure scalp micropigmentation (SMP) pigment dots in standardised scalp photos.
 //!
 //! The pipeline runs one way, one module per stage: [`photo`] (decode, EXIF, orientation) ->
 //! [`scale`] -> [`colour`] -> [`background`] (local skin level, optical density) -> [`detect`]
-//! (candidates) -> [`measure`] (per-dot model fit) -> [`region`] and [`summary`] -> [`track`]
+//! (candidates) -> [`measure`] (per-dot model fit) -> [`region`] and [`summary`] -> [`track`](mod@track)
 //! (visits of the same area). [`analysis`] strings the stages together for one photo.
 //!
 //! ```no_run

@@ -52,7 +52,9 @@ pub struct ImageInfo {
 /// sRGB-encoded pixels, three interleaved channels, row-major, upright.
 #[derive(Debug, Clone)]
 pub enum Pixels {
+    /// 8-bit encoded values, 0..=255.
     U8(Vec<u8>),
+    /// 16-bit encoded values, 0..=65535.
     U16(Vec<u16>),
     /// Encoded values in 0..1.
     F32(Vec<f32>),
@@ -61,6 +63,7 @@ pub enum Pixels {
 /// A decoded, upright photo.
 #[derive(Debug, Clone)]
 pub struct Photo {
+    /// Source, format, upright size, EXIF orientation, date and camera.
     pub info: ImageInfo,
     pixels: Pixels,
     /// For a JPEG with subsampled chroma: its luma after chroma's path (8-bit, upright), so that
@@ -269,6 +272,14 @@ fn check_size(source: &str, width: u64, height: u64) -> Result<()> {
 }
 
 /// Reads and decodes a photo file. The file is only read, never written.
+///
+/// ```
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/photos/demo-1.jpg");
+/// let photo = smpscope::photo::load_path(std::path::Path::new(path))?;
+/// assert_eq!((photo.width(), photo.height()), (800, 600));
+/// assert_eq!(photo.info.camera_model.as_deref(), Some("virtual-dermatoscope"));
+/// # Ok::<(), smpscope::Error>(())
+/// ```
 pub fn load_path(path: &Path) -> Result<Photo> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;

@@ -7,16 +7,21 @@ use rayon::prelude::*;
 /// A row-major plane of f32, `width * height` values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plane {
+    /// Width in pixels (values per row).
     pub width: usize,
+    /// Height in pixels (rows).
     pub height: usize,
+    /// The values, row after row: (x, y) is at `y * width + x`.
     pub data: Vec<f32>,
 }
 
 impl Plane {
+    /// A plane of `width x height` zeros.
     pub fn new(width: usize, height: usize) -> Self {
         Plane { width, height, data: vec![0.0; width * height] }
     }
 
+    /// Value at (x, y); panics outside the plane.
     #[inline]
     pub fn at(&self, x: usize, y: usize) -> f32 {
         self.data[y * self.width + x]

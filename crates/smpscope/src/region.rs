@@ -13,7 +13,14 @@ pub enum Roi {
     /// Polygon vertices (x, y) in px.
     Polygon(Vec<[f64; 2]>),
     /// Inside where true; row-major, the photo's upright size.
-    Mask { width: usize, height: usize, inside: Vec<bool> },
+    Mask {
+        /// Width in px; must be the photo's upright width.
+        width: usize,
+        /// Height in px; must be the photo's upright height.
+        height: usize,
+        /// `width * height` flags, row after row: true inside the region.
+        inside: Vec<bool>,
+    },
 }
 
 impl Roi {
@@ -57,7 +64,9 @@ impl Roi {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionMethod {
+    /// The caller's polygon, clipped to the frame.
     Polygon,
+    /// The caller's mask image.
     Mask,
     /// From where the dots are.
     Dots,
@@ -68,6 +77,7 @@ pub enum RegionMethod {
 /// The region the summary refers to.
 #[derive(Debug, Clone)]
 pub struct Region {
+    /// How the region was found.
     pub method: RegionMethod,
     /// Area in px^2 (for an automatic region: weighted by how full its edge cells are).
     pub area_px: f64,
@@ -112,7 +122,18 @@ impl Region {
         }
     }
 
-    /// The caller's region, checked against the photo.
+    /// The caller's region, checked against the photo (`width x height` px): a polygon is
+    /// clipped to the frame and must overlap it; a mask must have the photo's size.
+    ///
+    /// ```
+    /// use smpscope::region::{Region, RegionMethod, Roi};
+    /// let roi = Roi::parse_polygon("[[0, 0], [199.5, 0], [199.5, 99.5], [0, 99.5]]", "roi.json")?;
+    /// let region = Region::from_roi(&roi, 400, 300)?;
+    /// assert_eq!(region.method, RegionMethod::Polygon);
+    /// assert!((region.area_px - 199.5 * 99.5).abs() < 1e-9);
+    /// assert!(region.contains(50.0, 50.0) && !region.contains(300.0, 50.0));
+    /// # Ok::<(), smpscope::Error>(())
+    /// ```
     pub fn from_roi(roi: &Roi, width: usize, height: usize) -> Result<Region> {
         match roi {
             Roi::Polygon(p) => {
@@ -170,6 +191,16 @@ impl Region {
     /// holes filled. Edge cells count in proportion to how many dots they hold compared with
     /// full cells, so that a ragged edge does not inflate the area. Returns the whole frame
     /// when the dots fill it or are too few to tell.
+    ///
+    /// ```
+    /// use smpscope::region::{Region, RegionMethod};
+    /// // Dots 10 px apart over the left half of a 400 x 400 px frame.
+    /// let dot = |i: usize| (5.0 + 10.0 * (i % 20) as f64, 5.0 + 10.0 * (i / 20) as f64);
+    /// let dots: Vec<(f64, f64)> = (0..800).map(dot).collect();
+    /// let region = Region::from_dots(&dots, 10.0, 400, 400);
+    /// assert_eq!(region.method, RegionMethod::Dots);
+    /// assert!((region.area_px / (200.0 * 400.0) - 1.0).abs() < 0.05);
+    /// ```
     pub fn from_dots(points: &[(f64, f64)], spacing_px: f64, width: usize, height: usize) -> Region {
         if points.len() < 12 || !(spacing_px.is_finite() && spacing_px > 0.0) {
             return Region::whole_frame(width, height);

@@ -13,8 +13,11 @@ use crate::photo::ImageInfo;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleSource {
+    /// Given by the caller (`px_per_mm`).
     Caller,
+    /// From the device profile matched on the photo's EXIF camera make and model.
     DeviceProfile,
+    /// Unknown: lengths, areas, ink and density are null.
     None,
 }
 
@@ -23,6 +26,7 @@ pub enum ScaleSource {
 pub struct Scale {
     /// Pixels per millimetre; null when unknown.
     pub px_per_mm: Option<f64>,
+    /// Where px_per_mm came from.
     pub source: ScaleSource,
     /// The camera's own blur as a Gaussian sigma in um, when known; it is removed from spread.
     pub camera_blur_um: Option<f64>,
@@ -52,6 +56,7 @@ pub struct DeviceProfile {
 /// A set of device profiles, read from TOML (`[[device]]` tables) or JSON (`{"device": [...]}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeviceProfiles {
+    /// The profiles, in file order; the first that matches a photo is used.
     #[serde(default)]
     pub device: Vec<DeviceProfile>,
 }
@@ -98,7 +103,21 @@ impl DeviceProfiles {
     }
 }
 
-/// Decides the scale of a photo; the warnings say what is missing.
+/// Decides the scale of a photo: the caller's `px_per_mm`, else the device profile matched on the
+/// EXIF make and model, else none (then px_per_mm is None). The warnings say what is missing.
+///
+/// ```
+/// use smpscope::scale::{DeviceProfiles, ScaleSource, resolve};
+/// let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
+/// let profiles = DeviceProfiles::load(format!("{fixtures}/devices.toml").as_ref())?;
+/// let photo = smpscope::photo::load_path(format!("{fixtures}/photos/demo-1.jpg").as_ref())?;
+/// let mut warnings = Vec::new();
+/// let scale = resolve(&photo.info, None, None, Some(&profiles), &mut warnings);
+/// assert_eq!((scale.px_per_mm, scale.source), (Some(40.0), ScaleSource::DeviceProfile));
+/// assert_eq!(scale.camera_blur_um, Some(15.0));
+/// assert!(warnings.is_empty());
+/// # Ok::<(), smpscope::Error>(())
+/// ```
 pub fn resolve(
     info: &ImageInfo,
     px_per_mm: Option<f64>,

@@ -11,13 +11,16 @@ use crate::region::{Region, RegionMethod};
 /// Median and 10th/90th percentiles of one measure over the dots of the region.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Distribution {
+    /// Median, in the measure's own unit.
     pub median: f64,
+    /// 10th percentile (nearest rank).
     pub p10: f64,
+    /// 90th percentile (nearest rank).
     pub p90: f64,
 }
 
 impl Distribution {
-    /// None for no values.
+    /// The distribution of the finite values of `v`; None when there are none.
     pub fn of(mut v: Vec<f64>) -> Option<Distribution> {
         v.retain(|x| x.is_finite());
         if v.is_empty() {
@@ -30,31 +33,45 @@ impl Distribution {
 /// Distributions of the per-dot measures (null where there is no scale or no dot).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Distributions {
+    /// Deposit diameter, um.
     pub diameter_um: Option<Distribution>,
+    /// Pigment spread (Gaussian sigma), um.
     pub spread_um: Option<Distribution>,
+    /// Full width at half maximum of the OD profile, um.
     pub fwhm_um: Option<Distribution>,
+    /// Peak optical density, OD (null only without dots).
     pub peak_od: Option<Distribution>,
+    /// Integrated optical density, OD*mm^2.
     pub ink: Option<Distribution>,
+    /// CIEDE2000 between dot and skin (null only without dots).
     pub delta_e: Option<Distribution>,
 }
 
 /// The treated region the density refers to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionSummary {
+    /// How the region was found (polygon, mask, dots, whole frame).
     pub method: RegionMethod,
+    /// Area, cm^2; null without a scale.
     pub area_cm2: Option<f64>,
+    /// Area, px^2.
     pub area_px: f64,
 }
 
 /// Nearest-neighbour spacing of the dots in the region.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spacing {
+    /// Median nearest-neighbour distance, mm; null without a scale or with fewer than 2 dots.
     pub nn_median_mm: Option<f64>,
+    /// 10th percentile of the nearest-neighbour distance, mm; null as the median.
     pub nn_p10_mm: Option<f64>,
+    /// 90th percentile of the nearest-neighbour distance, mm; null as the median.
     pub nn_p90_mm: Option<f64>,
+    /// Median nearest-neighbour distance, px; null with fewer than 2 dots.
     pub nn_median_px: Option<f64>,
     /// Mean NN distance over its expectation for a random pattern of the same density, with
-    /// Donnelly's edge correction: 1 random, above 1 regular, below 1 clustered.
+    /// Donnelly's edge correction: 1 random, above 1 regular, below 1 clustered; null with
+    /// fewer than 10 dots.
     pub clark_evans: Option<f64>,
 }
 
@@ -81,11 +98,15 @@ pub struct Summary {
     pub dot_count: usize,
     /// Dots per cm^2 inside the treated region (null without a scale).
     pub density_per_cm2: Option<f64>,
+    /// The treated region the count and density refer to.
     pub region: RegionSummary,
+    /// Distributions of the per-dot measures over the dots in the region.
     pub distributions: Distributions,
+    /// Nearest-neighbour spacing of the dots in the region.
     pub spacing: Spacing,
     /// Share of the region under the dots' deposits (sum of disc areas over region area).
     pub coverage: Option<f64>,
+    /// How good the photo is for measurement: noise, clipping, focus, SNR.
     pub quality: Quality,
     /// Candidates that were not counted as dots, by reason.
     pub rejected: Rejections,
@@ -93,13 +114,33 @@ pub struct Summary {
 
 /// Figures about the photo that the summary passes through.
 pub struct PhotoFigures {
+    /// Robust standard deviation of the OD per pixel, OD.
     pub noise_od: f64,
+    /// Share of pixels with a channel at the bottom or top of its range, 0..1.
     pub clipped_fraction: f64,
     /// Observed blur sigma of each dot, px (same order as the dots).
     pub dot_blur_px: Vec<f64>,
 }
 
-/// Summarises the dots of a photo within `region`; `px_per_mm` None means no physical units.
+/// Summarises the dots of a photo within `region`; `px_per_mm` None means no physical units
+/// (every length, area and density is then None). Warnings are appended to `warnings`.
+///
+/// ```
+/// use smpscope::measure::{Dot, Rejections};
+/// use smpscope::region::Region;
+/// use smpscope::summary::{PhotoFigures, summarise};
+/// // 10 x 10 dots 1 mm apart (40 px at 40 px/mm) over a frame of 10 x 10 mm.
+/// let (col, row) = (|i: usize| (i % 10) as f64, |i: usize| (i / 10) as f64);
+/// let dot = |i: usize| Dot { x: 20.0 + 40.0 * col(i), y: 20.0 + 40.0 * row(i), ..Default::default() };
+/// let dots: Vec<Dot> = (0..100).map(dot).collect();
+/// let figures = PhotoFigures { noise_od: 0.005, clipped_fraction: 0.0, dot_blur_px: vec![1.0; 100] };
+/// let region = Region::whole_frame(400, 400);
+/// let mut warnings = Vec::new();
+/// let s = summarise(&dots, &region, Some(40.0), figures, Rejections::default(), &mut warnings);
+/// assert_eq!(s.dot_count, 100);
+/// assert!((s.density_per_cm2.unwrap() - 100.0).abs() < 1e-9);
+/// assert!((s.spacing.nn_median_mm.unwrap() - 1.0).abs() < 1e-9);
+/// ```
 pub fn summarise(
     dots: &[Dot],
     region: &Region,

@@ -54,7 +54,7 @@ impl DarkPatches {
     }
 
     /// The same, but only the dark cells that hold [`CROWD`] times as many of `dots` (their
-    /// centres, px) as the other cells do on average, and at least [`CROWD_MIN`].
+    /// centres, px) as the other cells do on average, and at least `CROWD_MIN` (4).
     pub fn crowded(&self, dots: &[[f64; 2]]) -> DarkPatches {
         let mut out = self.clone();
         if !self.patch.contains(&true) {

@@ -13,7 +13,9 @@ use super::profile;
 /// The model parameters of one dot, in pixels and OD.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DotModel {
+    /// Centre, column, px.
     pub x: f64,
+    /// Centre, row, px.
     pub y: f64,
     /// Plateau optical density of the deposit.
     pub amplitude: f64,
@@ -82,11 +84,17 @@ impl Blur {
 /// weighs (the rest only carry the blur across the window's edge).
 #[derive(Debug, Clone)]
 pub struct Window {
+    /// Column of the window's left edge in the photo, px.
     pub x0: usize,
+    /// Row of the window's top edge in the photo, px.
     pub y0: usize,
+    /// Width, px.
     pub width: usize,
+    /// Height, px.
     pub height: usize,
+    /// Optical density of each window pixel, OD, row after row.
     pub od: Vec<f64>,
+    /// Whether the fit weighs each window pixel, row after row.
     pub used: Vec<bool>,
 }
 
@@ -99,13 +107,16 @@ impl Window {
 /// Bounds that keep a fit physical and inside its window.
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
+    /// Largest radius and spread sigma, px.
     pub max_size: f64,
+    /// Farthest the centre may move from its start along x and along y, px.
     pub max_shift: f64,
 }
 
 /// The result of a joint fit.
 #[derive(Debug, Clone)]
 pub struct GroupFit {
+    /// The fitted dots, in the order of the starts.
     pub dots: Vec<DotModel>,
     /// Residual background offset of the window, OD.
     pub offset: f64,
@@ -115,6 +126,8 @@ pub struct GroupFit {
     pub model: Vec<f64>,
     /// Huber cost at the solution.
     pub cost: f64,
+    /// Whether the iterations settled (no step improved, or steps became tiny); false when they
+    /// stopped at the iteration limit.
     pub converged: bool,
 }
 
@@ -125,9 +138,11 @@ const LN10: f64 = std::f64::consts::LN_10;
 /// measure each colour channel with the geometry fixed).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Free {
+    /// Every parameter of every dot, and the offset.
     All,
     /// Everything but the spread (a photo's shared spread is being applied or sought).
     AllButSpread,
+    /// Only the amplitudes (plateau ODs) and the offset.
     AmplitudesOnly,
 }
 

@@ -63,8 +63,9 @@ impl Default for MeasureParams {
 /// their pixel twins are always given.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dot {
-    /// Sub-pixel centre, px (upright photo; centre of the top-left pixel is (0, 0)).
+    /// Sub-pixel centre, column, px (upright photo; centre of the top-left pixel is (0, 0)).
     pub x: f64,
+    /// Sub-pixel centre, row, px.
     pub y: f64,
     /// Deposit diameter D, um.
     pub diameter_um: Option<f64>,
@@ -122,22 +123,34 @@ pub struct Rejections {
     /// ([`crate::background::DarkPatches`]).
     #[serde(default)]
     pub dark_patch: usize,
+    /// Too faint: peak OD, signal-to-noise ratio or ink below the [`MeasureParams`] minima
+    /// (pores, noise).
     pub faint: usize,
+    /// Too elongated, attached to a hair, or elongated and browner than the ink (hair, stubble).
     pub elongated: usize,
+    /// Browner than the photo's ink (blue/red OD above the limit): freckles, moles.
     pub brown: usize,
+    /// Apparent size outside the detector's diameter range, um.
     pub out_of_size_range: usize,
+    /// The model fit gave no finite, positive dot.
     pub failed_fit: usize,
 }
 
 /// Everything a measurement needs to read from earlier stages.
 pub struct Inputs<'a> {
+    /// The decoded photo (for per-channel colour).
     pub photo: &'a Photo,
+    /// The photo's optical density, OD, relative to the skin ([`Background::optical_density`]).
     pub od: &'a Plane,
+    /// The local skin level the density and colour are read against.
     pub background: &'a Background,
     /// OD noise per pixel (robust standard deviation).
     pub noise: f64,
+    /// What is known about lengths: px per mm and camera blur.
     pub scale: PixelScale,
+    /// Smallest dot sought, apparent diameter in um (as in [`crate::detect::DetectParams`]).
     pub min_diameter_um: f64,
+    /// Largest dot sought, apparent diameter in um.
     pub max_diameter_um: f64,
 }
 
@@ -151,7 +164,32 @@ const MAX_GROUP: usize = 4;
 /// all dots (see `shared_spread`).
 const RESOLVED_RATIO: f64 = 2.2;
 
-/// Fits and measures every candidate; returns the accepted dots in a stable order.
+/// Fits and measures every candidate; returns the accepted dots in a stable order (by y, then x)
+/// and the count of those dropped, by reason.
+///
+/// ```
+/// use smpscope::{background::Background, detect, measure};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/photos/demo-1.jpg");
+/// let photo = smpscope::photo::load_path(std::path::Path::new(path))?;
+/// // The demo camera: 40 px/mm, blur 15 um (0.6 px); skin cells of 1.2 mm.
+/// let background = Background::estimate(&photo, 48);
+/// let od = background.optical_density(&photo);
+/// let candidates = detect::find_candidates(&od, 40.0, &detect::DetectParams::default());
+/// let inputs = measure::Inputs {
+///     photo: &photo,
+///     od: &od,
+///     background: &background,
+///     noise: 0.006, // OD per pixel, as the analysis measures it on this photo
+///     scale: measure::PixelScale { px_per_mm: Some(40.0), working_px_per_mm: 40.0, camera_blur_px: Some(0.6) },
+///     min_diameter_um: 40.0,
+///     max_diameter_um: 400.0,
+/// };
+/// let (dots, _rejected) = measure::measure_dots(&inputs, &candidates, &measure::MeasureParams::default());
+/// // 211 dots of 90-150 um were drawn.
+/// assert!((190..=230).contains(&dots.len()), "{}", dots.len());
+/// assert!(dots.iter().all(|d| d.diameter_um.is_some_and(|um| (60.0..200.0).contains(&um))));
+/// # Ok::<(), smpscope::Error>(())
+/// ```
 pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -> (Vec<Dot>, Rejections) {
     let groups = group_touching(candidates);
     let mut results: Vec<Vec<Result<Dot, Reject>>> =

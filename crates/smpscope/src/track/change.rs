@@ -13,6 +13,7 @@ use crate::measure::Dot;
 
 /// One visit's dots seen from the first visit.
 pub struct View<'a> {
+    /// The visit's dots, as its analysis lists them.
     pub dots: &'a [Dot],
     /// Length factor onto the first visit's px (the registration's scale).
     pub scale: f64,
@@ -139,7 +140,9 @@ pub fn ink_retained(pairs: &[(f64, f64)], keep_all: bool) -> Option<f64> {
 /// per-dot change. Pairing cancels the variety between dots, so a small shift common to the
 /// dots stands out of the noise better than in the difference of two medians.
 pub struct ColourChange {
+    /// Median colour of the dots at the baseline, CIELAB.
     pub then: [f64; 3],
+    /// `then` plus the median per-dot change, CIELAB.
     pub now: [f64; 3],
     /// 95 % interval of now - then in b*: the median's sampling error over the pairs and the
     /// measurement's systematic error ([`B_SYSTEMATIC`], [`B_SYSTEMATIC_SHARE`]).
@@ -157,6 +160,8 @@ pub const B_SYSTEMATIC: f64 = 0.4;
 /// two qualities is under-read by 5 to 25 %.
 pub const B_SYSTEMATIC_SHARE: f64 = 0.15;
 
+/// The paired colour change of matched dots, from `(then, now)` CIELAB pairs (both in the same
+/// light); None without pairs.
 pub fn colour_then_now(pairs: &[([f64; 3], [f64; 3])]) -> Option<ColourChange> {
     let then = median_lab(pairs.iter().map(|p| p.0))?;
     let change = median_lab(pairs.iter().map(|(a, b)| std::array::from_fn(|c| b[c] - a[c])))?;

@@ -26,6 +26,7 @@ impl Identity {
 /// All identities of a series.
 #[derive(Clone, Debug, Default)]
 pub struct Catalogue {
+    /// The identities: first the first visit's dots in their order, then new ones as they appear.
     pub identities: Vec<Identity>,
 }
 

@@ -2,7 +2,7 @@
 //! colour; the `smpscope.track/1` document.
 //!
 //! Visits are ordered by date; each later visit is registered onto the first from the dot
-//! patterns ([`register`]); its dots continue identities or start new ones ([`identity`]); a
+//! patterns ([`register`](mod@register)); its dots continue identities or start new ones ([`identity`]); a
 //! visit that adds many dots or ink is a touch-up and becomes the baseline of the visits after
 //! it; each visit is compared with its baseline dot by dot ([`change`]), and ink_retained over
 //! time gives the fade and the touch-up forecast ([`trend`]).
@@ -81,6 +81,8 @@ impl Default for TrackParams {
 }
 
 impl TrackParams {
+    /// Checks every number is in its domain: the threshold and new-dot share in 0..1 (open),
+    /// the ink rise a finite ratio above 1.
     pub fn validate(&self) -> Result<()> {
         let open_unit = |name: &str, v: f64| {
             if v > 0.0 && v < 1.0 {
@@ -104,7 +106,9 @@ impl TrackParams {
 /// One visit to track: its analysis and, optionally, its date (else the EXIF capture date).
 #[derive(Debug, Clone)]
 pub struct Visit {
+    /// The visit's analysis (from [`crate::analyze_path`] or read back from its JSON).
     pub analysis: Analysis,
+    /// The visit's date; None to take it from the analysis' EXIF capture date.
     pub date: Option<NaiveDate>,
 }
 
@@ -113,6 +117,7 @@ pub struct Visit {
 pub struct RegistrationReport {
     /// Carries this visit's px onto the first visit's px: x' = a x - b y + tx, y' = b x + a y + ty.
     pub transform: Similarity,
+    /// Rotation onto the first visit, degrees, counter-clockwise in image coordinates (y down).
     pub rotation_deg: f64,
     /// Length factor onto the first visit (> 1: this visit was taken from farther away).
     pub scale: f64,
@@ -120,8 +125,9 @@ pub struct RegistrationReport {
     pub residual_px: f64,
     /// The same in um (None without a scale).
     pub residual_um: Option<f64>,
-    /// Dots lined up / dots expected in the shared field of view.
+    /// Dots lined up within the registration's final tolerance.
     pub matched_dots: usize,
+    /// Dots expected in the shared field of view (the fewer of the two visits').
     pub shared_dots: usize,
 }
 
@@ -129,7 +135,9 @@ pub struct RegistrationReport {
 /// it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitReport {
+    /// The visit's photo, as its analysis names it (`image.source`).
     pub source: String,
+    /// The visit's date (given, or its EXIF capture date).
     pub date: NaiveDate,
     /// Months since the first visit.
     pub months: f64,
@@ -139,13 +147,17 @@ pub struct VisitReport {
     pub touch_up: bool,
     /// None for the first visit.
     pub registration: Option<RegistrationReport>,
+    /// All dots of the visit's analysis (the whole frame, not only the shared view).
     pub dot_count: usize,
+    /// The visit's own density in its treated region, dots per cm^2; null without a scale.
     pub density_per_cm2: Option<f64>,
     /// Baseline dots in the field of view both visits share.
     pub shared_dots: usize,
-    /// Of those, found again / not found; and dots never seen before in that view.
+    /// Of those, found again at this visit.
     pub matched: usize,
+    /// Of those, not found at this visit.
     pub lost: usize,
+    /// Dots of this visit in that view first seen after the baseline.
     pub new: usize,
     /// Dots now / dots at the baseline, in the shared view.
     pub density_retained: Option<f64>,
@@ -172,10 +184,13 @@ pub struct VisitReport {
 /// One dot followed across visits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackedDot {
+    /// Its identity: its index in the track's `matches`.
     pub id: usize,
-    /// Where it was first seen, px of the first visit.
+    /// Where it was first seen: column, px of the first visit.
     pub x: f64,
+    /// Where it was first seen: row, px of the first visit.
     pub y: f64,
+    /// Index (in `visits`) of the visit it was first seen at.
     pub first_visit: usize,
     /// Its index in each visit's dots, null where not found.
     pub dots: Vec<Option<usize>>,
@@ -186,7 +201,9 @@ pub struct TrackedDot {
 /// A visit left out of the tracking because it cannot be registered onto the first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeftOut {
+    /// The visit's photo, as its analysis names it (`image.source`).
     pub source: String,
+    /// The visit's date.
     pub date: NaiveDate,
     /// Why, as the registration error reads.
     pub reason: String,
@@ -202,18 +219,25 @@ impl LeftOut {
 /// The `smpscope.track/1` document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Track {
+    /// Always [`TRACK_SCHEMA`], `smpscope.track/1`.
     pub schema: String,
+    /// The parameters the series was tracked with.
     pub params: TrackParams,
+    /// The visits tracked, by date; the first is the reference of every registration.
     pub visits: Vec<VisitReport>,
     /// Visits that could not be registered onto the first, not in `visits` (a warning says so).
     #[serde(default)]
     pub left_out: Vec<LeftOut>,
+    /// Every dot identity of the series, each with its dot at every visit where found.
     pub matches: Vec<TrackedDot>,
+    /// The fitted fade (half-life, months) and the touch-up forecast.
     pub trend: Trend,
+    /// What the caller should know about the figures; empty when none.
     pub warnings: Vec<String>,
 }
 
 impl Track {
+    /// The JSON document, pretty-printed.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a track always serialises")
     }
@@ -358,7 +382,24 @@ fn colour_needs(a: &Analysis) -> Option<(f64, String)> {
     })
 }
 
-/// Follows the dots of `visits` (any order; sorted by date here) and measures the change.
+/// Follows the dots of `visits` (any order; sorted by date here) and measures the change. Needs
+/// at least two visits; a later visit that cannot be registered onto the first is left out with
+/// a warning, and the series is refused only when none can be.
+///
+/// ```
+/// use smpscope::{Params, TrackParams, Visit, analyze_path, track};
+/// // The demo patient's first two visits, 8 months apart (dates from their EXIF).
+/// let params = Params { px_per_mm: Some(40.0), ..Default::default() };
+/// let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/patient");
+/// let visit = |n: u32| -> smpscope::Result<Visit> {
+///     Ok(Visit { analysis: analyze_path(format!("{dir}/visit-{n}.jpg").as_ref(), &params)?, date: None })
+/// };
+/// let t = track(vec![visit(1)?, visit(2)?], &TrackParams::default())?;
+/// // The truth: a half-life of 30 months, 0.83 of the ink left after 8.
+/// let ink = t.visits[1].ink_retained.unwrap();
+/// assert!((0.75..0.92).contains(&ink), "{ink}");
+/// # Ok::<(), smpscope::Error>(())
+/// ```
 pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     params.validate()?;
     if visits.len() < 2 {

@@ -18,19 +18,26 @@ use serde::{Deserialize, Serialize};
 /// The similarity x' = a x - b y + tx, y' = b x + a y + ty (px to px).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Similarity {
+    /// Scale times the cosine of the rotation.
     pub a: f64,
+    /// Scale times the sine of the rotation.
     pub b: f64,
+    /// Shift along x, px.
     pub tx: f64,
+    /// Shift along y, px.
     pub ty: f64,
 }
 
 impl Similarity {
+    /// The transform that leaves every point where it is.
     pub const IDENTITY: Similarity = Similarity { a: 1.0, b: 0.0, tx: 0.0, ty: 0.0 };
 
+    /// Where the transform carries point `p` (x, y), px.
     pub fn apply(&self, p: [f64; 2]) -> [f64; 2] {
         [self.a * p[0] - self.b * p[1] + self.tx, self.b * p[0] + self.a * p[1] + self.ty]
     }
 
+    /// The transform that carries points back (the scale must not be 0).
     pub fn inverse(&self) -> Similarity {
         let s2 = self.a * self.a + self.b * self.b;
         let (a, b) = (self.a / s2, -self.b / s2);
@@ -228,6 +235,7 @@ pub fn inside(points: &[[f64; 2]], t: &Similarity, frame: (f64, f64), margin: f6
 /// The widest pose change searched: the same area photographed at another visit is a little
 /// turned and nearer or farther, not upside down (EXIF orientation is already applied).
 pub const MAX_ROTATION_DEG: f64 = 45.0;
+/// The largest length factor searched either way (from 1 / MAX_SCALE to MAX_SCALE).
 pub const MAX_SCALE: f64 = 1.5;
 /// Dots a registration must share, and the share of them that must line up. A fifth was not
 /// enough: sparse dots among as many stray detections (hair, pores) once lined up 10 of 47 at a
