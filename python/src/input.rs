@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use smpscope::photo::MAX_PIXELS;
 use smpscope::{Photo, Pixels, Roi};
 
-use crate::{Failure, err};
+use crate::errors::{Failure, err};
 
 /// A photo held for the duration of a call: a path, a borrowed array, or what was wrong with it
 /// (so that one bad photo of a batch becomes that photo's error, not the batch's).

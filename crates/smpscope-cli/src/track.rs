@@ -85,8 +85,11 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
             reason: format!("{} dates for {} visits", a.dates.len(), analyses.len()),
         });
     }
-    let visits: Vec<Visit> =
-        analyses.into_iter().enumerate().map(|(i, analysis)| Visit { analysis, date: a.dates.get(i).copied() }).collect();
+    let visits: Vec<Visit> = analyses
+        .into_iter()
+        .enumerate()
+        .map(|(i, analysis)| Visit { analysis, date: a.dates.get(i).copied() })
+        .collect();
     let track = match smpscope::track(visits, &track_params) {
         Ok(t) => t,
         Err(e) => match e.source_name() {
@@ -239,6 +242,7 @@ fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
         ])
         .map_err(io)?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Write { source_name: path.display().to_string(), reason: e.to_string() })?;
+    let bytes =
+        w.into_inner().map_err(|e| Error::Write { source_name: path.display().to_string(), reason: e.to_string() })?;
     write_atomic(path, &bytes)
 }
