@@ -64,8 +64,8 @@ def _path_or_none(name: str, v: Any) -> str | None:
 def _threads(threads: Any) -> int | None:
     if threads is None:
         return None
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 1 <= int(threads) <= 1024:
-        raise _bad(f"threads must be None (all cores) or a whole number from 1 to 1024, not {threads!r}")
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 1 <= int(threads) <= 256:
+        raise _bad(f"threads must be None (all cores) or a whole number from 1 to 256, not {threads!r}")
     return int(threads)
 
 

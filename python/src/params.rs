@@ -16,8 +16,9 @@ pub(crate) fn params(
     roi: Option<&Bound<'_, PyAny>>,
     profiles: Option<PathBuf>,
 ) -> PyResult<Params> {
-    let mut p: Params =
-        serde_json::from_str(params_json).map_err(|e| err(Failure::parameter(format!("invalid parameters: {e}"))))?;
+    let mut p: Params = serde_json::from_str(params_json).map_err(|e| {
+        err(Failure::parameter(format!("invalid parameters: {}", smpscope::check::explain_serde(&e.to_string()))))
+    })?;
     if let Some(r) = roi.filter(|r| !r.is_none()) {
         p.roi = Some(roi_from_py(r)?);
     }
@@ -33,8 +34,8 @@ pub(crate) fn params(
 pub(crate) fn pool(threads: Option<usize>) -> PyResult<Option<rayon::ThreadPool>> {
     match threads {
         None => Ok(None),
-        Some(n) if !(1..=1024).contains(&n) => {
-            Err(err(Failure::parameter(format!("threads must be between 1 and 1024, not {n}"))))
+        Some(n) if smpscope::check::THREADS.check(n as f64).is_err() => {
+            Err(err(smpscope::check::THREADS.check(n as f64).unwrap_err().into()))
         }
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)

@@ -29,8 +29,12 @@ pub(crate) fn track<'py>(
     require_scale: bool,
     threads: Option<usize>,
 ) -> PyResult<(String, Vec<String>)> {
-    let tp: TrackParams = serde_json::from_str(track_params_json)
-        .map_err(|e| err(Failure::parameter(format!("invalid tracking parameters: {e}"))))?;
+    let tp: TrackParams = serde_json::from_str(track_params_json).map_err(|e| {
+        err(Failure::parameter(format!(
+            "invalid tracking parameters: {}",
+            smpscope::check::explain_serde(&e.to_string())
+        )))
+    })?;
     tp.validate().map_err(|e| err(e.into()))?;
     if visits.len() < 2 {
         return Err(err(Failure::parameter(format!("tracking needs at least two visits, not {}", visits.len()))));

@@ -78,9 +78,9 @@ fn read_config<T: serde::de::DeserializeOwned>(p: &Path, what: &str) -> Result<T
     let text =
         std::fs::read_to_string(p).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
     let parsed = if p.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+        serde_json::from_str(&text).map_err(|e| smpscope::check::explain_serde(&e.to_string()))
     } else {
-        toml::from_str(&text).map_err(|e| e.to_string())
+        toml::from_str(&text).map_err(|e| smpscope::check::explain_serde(&e.to_string()))
     };
     parsed.map_err(|reason| Error::BadInputFile { source_name: name, reason: format!("not valid {what}: {reason}") })
 }
@@ -104,6 +104,9 @@ impl AnalysisArgs {
     }
 
     fn pool(&self) -> Result<rayon::ThreadPool, Error> {
+        if let Some(n) = self.threads {
+            smpscope::check::THREADS.check(n as f64)?;
+        }
         rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads.unwrap_or(0))
             .build()

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::background::Background;
+use crate::check::{self, Range};
 use crate::detect::{self, DetectParams};
 use crate::error::{Error, Result};
 use crate::measure::{self, Dot, MeasureParams, PixelScale};
@@ -21,7 +22,7 @@ pub const ANALYSIS_SCHEMA: &str = "smpscope.analysis/1";
 
 /// Everything a caller can set for an analysis; every field has a sensible default.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
     /// Pixels per mm; overrides any device profile.
     pub px_per_mm: Option<f64>,
@@ -38,57 +39,45 @@ pub struct Params {
     pub measure: MeasureParams,
 }
 
+/// The scale a caller may give, px per mm (also a device profile's).
+pub const PX_PER_MM: Range = Range { name: "px_per_mm", min: 1.0, max: 5000.0, unit: "px/mm", typical: "15-120" };
+/// The camera blur a caller may give, Gaussian sigma in um (also a device profile's): beyond
+/// 50 um a 100 um dot is a smudge.
+pub const CAMERA_BLUR_UM: Range = Range { name: "camera_blur_um", min: 0.0, max: 50.0, unit: "um", typical: "5-20" };
+
 impl Params {
-    /// Checks every number is in its domain.
+    /// Checks every number is within its [`Range`] (and the detected sizes in order).
     pub fn validate(&self) -> Result<()> {
-        let positive = |name: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(Error::parameter(name, format!("must be a positive number, not {v}")))
-            }
-        };
+        let range = |name, min, max, unit, typical| Range { name, min, max, unit, typical };
         if let Some(s) = self.px_per_mm {
-            positive("px_per_mm", s)?;
-            if !(1.0..=5000.0).contains(&s) {
-                return Err(Error::parameter(
-                    "px_per_mm",
-                    format!("{s} px/mm is outside 1..5000; a scalp photo's scale is typically 15-120 px/mm"),
-                ));
-            }
+            PX_PER_MM.check(s)?;
         }
-        if let Some(b) = self.camera_blur_um
-            && !(b.is_finite() && b >= 0.0)
-        {
-            return Err(Error::parameter("camera_blur_um", format!("must be zero or positive, not {b}")));
+        if let Some(b) = self.camera_blur_um {
+            CAMERA_BLUR_UM.check(b)?;
         }
         let d = &self.detect;
-        positive("detect.min_diameter_um", d.min_diameter_um)?;
-        positive("detect.max_diameter_um", d.max_diameter_um)?;
+        range("detect.min_diameter_um", 5.0, 1000.0, "um", "40").check(d.min_diameter_um)?;
+        range("detect.max_diameter_um", 20.0, 2000.0, "um", "400").check(d.max_diameter_um)?;
         if d.max_diameter_um <= d.min_diameter_um {
-            return Err(Error::parameter("detect.max_diameter_um", "must be larger than detect.min_diameter_um"));
+            return Err(Error::parameter(
+                "detect.max_diameter_um",
+                format!(
+                    "{} um must be larger than detect.min_diameter_um ({} um)",
+                    check::short(d.max_diameter_um),
+                    check::short(d.min_diameter_um)
+                ),
+            ));
         }
-        positive("detect.threshold_sigma", d.threshold_sigma)?;
-        if !(0.0..=1.0).contains(&d.min_roundness) {
-            return Err(Error::parameter("detect.min_roundness", "must be in 0..1"));
-        }
+        range("detect.threshold_sigma", 1.0, 100.0, "", "5").check(d.threshold_sigma)?;
+        range("detect.min_roundness", 0.0, 1.0, "", "0.3").check(d.min_roundness)?;
         let m = &self.measure;
-        for (name, v) in
-            [("measure.min_peak_od", m.min_peak_od), ("measure.min_snr", m.min_snr), ("measure.min_ink", m.min_ink)]
-        {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(Error::parameter(name, format!("must be zero or positive, not {v}")));
-            }
-        }
-        for (name, v) in [
-            ("measure.max_eccentricity", m.max_eccentricity),
-            ("measure.max_brown_eccentricity", m.max_brown_eccentricity),
-        ] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(Error::parameter(name, "must be in 0..1"));
-            }
-        }
-        positive("measure.max_blue_red_ratio", m.max_blue_red_ratio)?;
+        range("measure.min_peak_od", 0.0, 3.0, "OD", "0.06").check(m.min_peak_od)?;
+        range("measure.min_snr", 0.0, 1000.0, "", "3").check(m.min_snr)?;
+        range("measure.min_ink", 0.0, 1.0, "OD mm^2", "0.0006").check(m.min_ink)?;
+        range("measure.max_eccentricity", 0.0, 1.0, "", "0.9").check(m.max_eccentricity)?;
+        range("measure.max_attached", 0.0, 10.0, "", "0.35").check(m.max_attached)?;
+        range("measure.max_blue_red_ratio", 0.1, 10.0, "", "1.6").check(m.max_blue_red_ratio)?;
+        range("measure.max_brown_eccentricity", 0.0, 1.0, "", "0.7").check(m.max_brown_eccentricity)?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use crate::plane::{Plane, median};
 
 /// Parameters of the detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DetectParams {
     /// Smallest dot sought, apparent diameter in um.
     pub min_diameter_um: f64,

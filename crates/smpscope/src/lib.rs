@@ -16,6 +16,7 @@
 
 pub mod analysis;
 pub mod background;
+pub mod check;
 pub mod colour;
 pub mod detect;
 pub mod error;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::check;
 use crate::error::{Error, Result};
 use crate::photo::ImageInfo;
 
@@ -41,6 +42,7 @@ impl Scale {
 
 /// One calibrated device: a camera (matched on EXIF make and model) at its standard set-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeviceProfile {
     /// EXIF make, matched case-insensitively, ignoring surrounding spaces.
     pub make: String,
@@ -55,6 +57,7 @@ pub struct DeviceProfile {
 
 /// A set of device profiles, read from TOML (`[[device]]` tables) or JSON (`{"device": [...]}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeviceProfiles {
     /// The profiles, in file order; the first that matches a photo is used.
     #[serde(default)]
@@ -74,23 +77,25 @@ impl DeviceProfiles {
     /// Parses profile text (JSON or TOML) and checks every entry.
     pub fn parse(text: &str, json: bool, name: &str) -> Result<Self> {
         let profiles: DeviceProfiles = if json {
-            serde_json::from_str(text)
-                .map_err(|e| Error::input_file(name, format!("not a valid device profile: {e}")))?
+            serde_json::from_str(text).map_err(|e| {
+                Error::input_file(name, format!("not a valid device profile: {}", check::explain_serde(&e.to_string())))
+            })?
         } else {
-            toml::from_str(text).map_err(|e| Error::input_file(name, format!("not a valid device profile: {e}")))?
+            toml::from_str(text).map_err(|e| {
+                Error::input_file(name, format!("not a valid device profile: {}", check::explain_serde(&e.to_string())))
+            })?
         };
         for d in &profiles.device {
-            if !(d.px_per_mm.is_finite() && d.px_per_mm > 0.0) {
-                return Err(Error::input_file(
-                    name,
-                    format!("device {} {}: px_per_mm must be a positive number", d.make, d.model),
-                ));
-            }
-            if d.blur_um.is_some_and(|b| !(b.is_finite() && b >= 0.0)) {
-                return Err(Error::input_file(
-                    name,
-                    format!("device {} {}: blur_um must be zero or positive", d.make, d.model),
-                ));
+            let checked = crate::analysis::PX_PER_MM
+                .check(d.px_per_mm)
+                .and_then(|_| d.blur_um.map_or(Ok(()), |b| crate::analysis::CAMERA_BLUR_UM.check(b)));
+            if let Err(e) = checked {
+                let field = if let Error::InvalidParameter { name, reason } = e {
+                    format!("{} {reason}", if name == "camera_blur_um" { "blur_um" } else { "px_per_mm" })
+                } else {
+                    e.to_string()
+                };
+                return Err(Error::input_file(name, format!("device {:?} {:?}: {field}", d.make, d.model)));
             }
         }
         Ok(profiles)

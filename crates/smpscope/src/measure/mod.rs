@@ -19,7 +19,7 @@ use fit::{Blur, Bounds, DotModel, Free, Window, fit_group};
 
 /// Parameters that decide what counts as a pigment dot after its fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MeasureParams {
     /// Smallest observed peak optical density of a dot (pores and noise are fainter).
     pub min_peak_od: f64,

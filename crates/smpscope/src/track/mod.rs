@@ -54,7 +54,7 @@ pub const TRACK_SCHEMA: &str = "smpscope.track/1";
 
 /// What a caller can set for tracking; every field has a sensible default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrackParams {
     /// ink_retained below which a touch-up is due. Half the ink gone is when the dots have
     /// visibly lost contrast against the skin.
@@ -84,21 +84,10 @@ impl TrackParams {
     /// Checks every number is in its domain: the threshold and new-dot share in 0..1 (open),
     /// the ink rise a finite ratio above 1.
     pub fn validate(&self) -> Result<()> {
-        let open_unit = |name: &str, v: f64| {
-            if v > 0.0 && v < 1.0 {
-                Ok(())
-            } else {
-                Err(Error::parameter(name, format!("must be between 0 and 1, not {v}")))
-            }
-        };
-        open_unit("touch_up_threshold", self.touch_up_threshold)?;
-        open_unit("touch_up_new_dots", self.touch_up_new_dots)?;
-        if !(self.touch_up_ink_rise > 1.0 && self.touch_up_ink_rise.is_finite()) {
-            return Err(Error::parameter(
-                "touch_up_ink_rise",
-                format!("must be a ratio above 1, not {}", self.touch_up_ink_rise),
-            ));
-        }
+        let range = |name, min, max, typical| crate::check::Range { name, min, max, unit: "", typical };
+        range("touch_up_threshold", 0.01, 0.99, "0.5").check(self.touch_up_threshold)?;
+        range("touch_up_new_dots", 0.01, 0.99, "0.12").check(self.touch_up_new_dots)?;
+        range("touch_up_ink_rise", 1.01, 10.0, "1.4").check(self.touch_up_ink_rise)?;
         Ok(())
     }
 }
