@@ -150,6 +150,13 @@ class Analysis:
         """What the reader should know: no scale, unknown camera blur, clipping, soft focus..."""
         return list(self._doc["warnings"])
 
+    @property
+    def warning_codes(self) -> list[dict[str, str]]:
+        """The same warnings with their stable codes: ``[{"code": "no_scale", "message": ...}]``
+        (codes such as no_scale, blur_unknown, shine, clipped, out_of_focus, low_snr, no_dots,
+        region_guessed; see the README)."""
+        return [dict(w) for w in self._doc.get("warning_codes", [])]
+
     def dots_arrays(self) -> dict[str, np.ndarray]:
         """One numpy array per dot field (None becomes NaN); ``lab``, ``skin_lab`` and
         ``od_rgb`` are N x 3."""

@@ -130,6 +130,11 @@ class Track:
         return list(self._doc["warnings"])
 
     @property
+    def warning_codes(self) -> list[dict[str, str]]:
+        """The same warnings with their stable codes: ``[{"code": "visit_left_out", "message": ...}]``."""
+        return [dict(w) for w in self._doc.get("warning_codes", [])]
+
+    @property
     def left_out(self) -> list[dict[str, Any]]:
         """Visits that could not be registered onto the first (source, date, reason); they
         are not in ``visits``."""

@@ -22,7 +22,7 @@ def test_analyze_a_path_in_physical_units():
     assert a.scale == {"px_per_mm": t["px_per_mm"], "source": "caller", "camera_blur_um": t["camera_blur_um"]}
     doc = json.loads(a.to_json())
     assert doc["schema"] == smpscope.ANALYSIS_SCHEMA == "smpscope.analysis/1"
-    assert set(doc) == {"schema", "image", "scale", "summary", "dots", "warnings"}
+    assert set(doc) == {"schema", "image", "scale", "summary", "dots", "warnings", "warning_codes"}
     assert len(doc["dots"]) >= s["dot_count"]
 
 
@@ -46,6 +46,9 @@ def test_no_scale_gives_null_lengths_and_a_warning():
     assert a.summary["density_per_cm2"] is None
     assert a.scale["px_per_mm"] is None
     assert any("no scale" in w for w in a.warnings)
+    # Each warning again with its stable code, in the same order.
+    assert [w["message"] for w in a.warning_codes] == a.warnings
+    assert "no_scale" in {w["code"] for w in a.warning_codes}
     assert np.all(np.isnan(np.asarray(a.dots["diameter_um"], dtype=float)))
     assert np.all(np.asarray(a.dots["diameter_px"], dtype=float) > 0)
 

@@ -99,7 +99,7 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     };
     // A visit left out changes what the figures cover: say so where it is seen at once.
     for l in &track.left_out {
-        eprintln!("smpscope: {}", l.warning());
+        eprintln!("smpscope: {}", l.warning().message);
     }
     write_text(&a.out, &track.to_json())?;
     if let Some(p) = &a.csv {

@@ -82,6 +82,10 @@ fn without_a_scale_lengths_are_null_with_a_warning() {
     assert!(doc["dots"][0]["diameter_um"].is_null() && doc["dots"][0]["peak_od"].is_number());
     assert!(doc["summary"]["dot_count"].as_u64().unwrap() > 100);
     assert!(doc["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("scale")));
+    let codes: Vec<&str> =
+        doc["warning_codes"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"no_scale"), "{codes:?}");
+    assert_eq!(codes.len(), doc["warnings"].as_array().unwrap().len());
 }
 
 #[test]

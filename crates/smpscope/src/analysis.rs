@@ -16,6 +16,7 @@ use crate::plane::{Plane, median};
 use crate::region::{Region, Roi};
 use crate::scale::{self, DeviceProfiles, Scale};
 use crate::summary::{self, PhotoFigures, Summary};
+use crate::warning::{self, Warning, WarningCode};
 
 /// The schema name of an analysis document.
 pub const ANALYSIS_SCHEMA: &str = "smpscope.analysis/1";
@@ -97,6 +98,10 @@ pub struct Analysis {
     pub dots: Vec<Dot>,
     /// What the caller should know about the figures (no scale, shine, blur, ...); empty when none.
     pub warnings: Vec<String>,
+    /// The same warnings with their stable codes (`[{"code", "message"}]`, see
+    /// [`WarningCode`]); empty in documents written before codes existed.
+    #[serde(default)]
+    pub warning_codes: Vec<Warning>,
 }
 
 impl Analysis {
@@ -166,9 +171,12 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     let background = Background::estimate(photo, cell);
     let shine = background.shine_share();
     if shine >= 0.02 {
-        warnings.push(format!(
-            "skin shine over {:.0} % of the frame: taken off the skin and the dots there, but their figures are less certain (cross-polarised light avoids shine)",
-            100.0 * shine
+        warnings.push(Warning::new(
+            WarningCode::Shine,
+            format!(
+                "skin shine over {:.0} % of the frame: taken off the skin and the dots there, but their figures are less certain (cross-polarised light avoids shine)",
+                100.0 * shine
+            ),
         ));
     }
     let od = background.optical_density(photo);
@@ -190,11 +198,14 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     };
     let (dots, rejected) = measure::measure_dots(&inputs, &candidates, &params.measure);
     if rejected.dark_patch > 0 {
-        warnings.push(format!(
-            "{} dots on or at the edge of a mole (skin over {} OD darker than around it, with {} times as many dots as the rest of the skin: the noise of its dark skin) were set aside",
-            rejected.dark_patch,
-            crate::background::PATCH_OD,
-            crate::background::CROWD
+        warnings.push(Warning::new(
+            WarningCode::DarkPatch,
+            format!(
+                "{} dots on or at the edge of a mole (skin over {} OD darker than around it, with {} times as many dots as the rest of the skin: the noise of its dark skin) were set aside",
+                rejected.dark_patch,
+                crate::background::PATCH_OD,
+                crate::background::CROWD
+            ),
         ));
     }
     let region = match region_from_roi {
@@ -212,7 +223,15 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         dot_blur_px: dots.iter().map(|d| d.blur_px).collect(),
     };
     let summary = summary::summarise(&dots, &region, scale.px_per_mm, figures, rejected, &mut warnings);
-    Ok(Analysis { schema: ANALYSIS_SCHEMA.into(), image: photo.info.clone(), scale, summary, dots, warnings })
+    Ok(Analysis {
+        schema: ANALYSIS_SCHEMA.into(),
+        image: photo.info.clone(),
+        scale,
+        summary,
+        dots,
+        warnings: warning::messages(&warnings),
+        warning_codes: warnings,
+    })
 }
 
 /// Robust OD noise per pixel: from differences of horizontal neighbours, which cancel the

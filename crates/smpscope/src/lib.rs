@@ -28,6 +28,7 @@ pub mod region;
 pub mod scale;
 pub mod summary;
 pub mod track;
+pub mod warning;
 
 pub use analysis::{ANALYSIS_SCHEMA, Analysis, Params, analyze_bytes, analyze_path, analyze_photo};
 pub use error::{Error, Result};
@@ -37,3 +38,4 @@ pub use region::Roi;
 pub use scale::DeviceProfiles;
 pub use summary::Summary;
 pub use track::{TRACK_SCHEMA, Track, TrackParams, Visit, track};
+pub use warning::{Warning, WarningCode};

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::colour::{LUMA, srgb_to_linear};
 use crate::error::{Error, Result};
+use crate::warning::{Warning, WarningCode};
 
 mod chroma;
 pub use chroma::CHROMA_BLUR_VARIANCE;
@@ -70,7 +71,7 @@ pub struct Photo {
     /// colour can be read with every channel equally blurred ([`Photo::colour_log_rgb`]).
     resampled_luma: Option<Vec<u8>>,
     /// Problems found while loading that did not stop it (e.g. damaged EXIF).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// The darkest linear value kept: half an 8-bit code. Keeps log10 finite for black pixels.
@@ -328,7 +329,10 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
     let exif_bytes = match decoder.exif_metadata() {
         Ok(b) => b,
         Err(e) => {
-            warnings.push(format!("EXIF could not be read ({e}); capture date, camera and orientation unknown"));
+            warnings.push(Warning::new(
+                WarningCode::ExifUnreadable,
+                format!("EXIF could not be read ({e}); capture date, camera and orientation unknown"),
+            ));
             None
         }
     };
@@ -448,22 +452,28 @@ struct ExifMeta {
 }
 
 /// Salvages what it can from EXIF; damage becomes a warning, never an error.
-fn read_exif(mut raw: Vec<u8>, warnings: &mut Vec<String>) -> ExifMeta {
+fn read_exif(mut raw: Vec<u8>, warnings: &mut Vec<Warning>) -> ExifMeta {
     if raw.starts_with(b"Exif\0\0") {
         raw.drain(..6);
     }
     let exif = match exif::Reader::new().continue_on_error(true).read_raw(raw) {
         Ok(e) => e,
         Err(e) => match e.distill_partial_result(|errs| {
-            warnings.push(format!(
-                "EXIF is damaged ({} problems, e.g. {}); using what could be read",
-                errs.len(),
-                errs.first().map(|e| e.to_string()).unwrap_or_default()
+            warnings.push(Warning::new(
+                WarningCode::ExifDamaged,
+                format!(
+                    "EXIF is damaged ({} problems, e.g. {}); using what could be read",
+                    errs.len(),
+                    errs.first().map(|e| e.to_string()).unwrap_or_default()
+                ),
             ))
         }) {
             Ok(e) => e,
             Err(e) => {
-                warnings.push(format!("EXIF could not be read ({e}); capture date, camera and orientation unknown"));
+                warnings.push(Warning::new(
+                    WarningCode::ExifUnreadable,
+                    format!("EXIF could not be read ({e}); capture date, camera and orientation unknown"),
+                ));
                 return ExifMeta::default();
             }
         },
@@ -484,7 +494,10 @@ fn read_exif(mut raw: Vec<u8>, warnings: &mut Vec<String>) -> ExifMeta {
         .and_then(|v| match v {
             1..=8 => Some(v as u8),
             _ => {
-                warnings.push(format!("EXIF orientation {v} is not 1..8; the photo is used as stored"));
+                warnings.push(Warning::new(
+                    WarningCode::ExifOrientation,
+                    format!("EXIF orientation {v} is not 1..8; the photo is used as stored"),
+                ));
                 None
             }
         });
@@ -494,7 +507,10 @@ fn read_exif(mut raw: Vec<u8>, warnings: &mut Vec<String>) -> ExifMeta {
             match iso_datetime(&s, text(exif::Tag::OffsetTimeOriginal).as_deref()) {
                 Some(d) => Some(d),
                 None => {
-                    warnings.push(format!("EXIF date {s:?} is not a valid date; capture date unknown"));
+                    warnings.push(Warning::new(
+                        WarningCode::ExifDate,
+                        format!("EXIF date {s:?} is not a valid date; capture date unknown"),
+                    ));
                     None
                 }
             }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::check;
 use crate::error::{Error, Result};
 use crate::photo::ImageInfo;
+use crate::warning::{Warning, WarningCode};
 
 /// Where the scale came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +129,7 @@ pub fn resolve(
     px_per_mm: Option<f64>,
     camera_blur_um: Option<f64>,
     profiles: Option<&DeviceProfiles>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Scale {
     let profile = match (profiles, &info.camera_make, &info.camera_model) {
         (Some(p), Some(make), Some(model)) => p.find(make, model),
@@ -146,14 +147,18 @@ pub fn resolve(
             camera_blur_um: camera_blur_um.or(p.blur_um),
         },
         (None, None) => {
-            warnings.push(
-                "no scale: give px_per_mm or a device profile for this camera; lengths, areas, ink and density are null".into(),
-            );
+            warnings.push(Warning::new(
+                WarningCode::NoScale,
+                "no scale: give px_per_mm or a device profile for this camera; lengths, areas, ink and density are null",
+            ));
             Scale { px_per_mm: None, source: ScaleSource::None, camera_blur_um }
         }
     };
     if scale.px_per_mm.is_some() && scale.camera_blur_um.is_none() {
-        warnings.push("camera blur unknown: spread_um includes the camera's own blur (give camera_blur_um or a device profile with blur_um)".into());
+        warnings.push(Warning::new(
+            WarningCode::BlurUnknown,
+            "camera blur unknown: spread_um includes the camera's own blur (give camera_blur_um or a device profile with blur_um)",
+        ));
     }
     scale
 }
@@ -192,7 +197,7 @@ mod tests {
         assert_eq!((s.px_per_mm, s.source), (Some(30.0), ScaleSource::Caller));
         let s = resolve(&info(None, None), None, None, Some(&p), &mut w);
         assert_eq!((s.px_per_mm, s.source), (None, ScaleSource::None));
-        assert!(w.iter().any(|w| w.contains("no scale")));
+        assert!(w.iter().any(|w| w.code == crate::WarningCode::NoScale && w.message.contains("no scale")));
     }
 
     #[test]

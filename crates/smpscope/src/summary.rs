@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::measure::{Dot, Rejections};
 use crate::plane::quantile;
 use crate::region::{Region, RegionMethod};
+use crate::warning::{Warning, WarningCode};
 
 /// Median and 10th/90th percentiles of one measure over the dots of the region.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -147,7 +148,7 @@ pub fn summarise(
     px_per_mm: Option<f64>,
     figures: PhotoFigures,
     rejected: Rejections,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Summary {
     let inside: Vec<&Dot> = dots.iter().filter(|d| region.contains(d.x, d.y)).collect();
     let mm_per_px = px_per_mm.map(|s| 1.0 / s);
@@ -169,27 +170,36 @@ pub fn summarise(
     let focus_blur_px = (!blur.is_empty()).then(|| quantile(&mut blur, 0.1));
     let snr_median = Distribution::of(inside.iter().map(|d| d.snr).collect()).map(|d| d.median);
     if figures.clipped_fraction > 0.02 {
-        warnings.push(format!(
-            "{:.1} % of pixels are clipped (over- or under-exposed); dots there are not measured reliably",
-            100.0 * figures.clipped_fraction
+        warnings.push(Warning::new(
+            WarningCode::Clipped,
+            format!(
+                "{:.1} % of pixels are clipped (over- or under-exposed); dots there are not measured reliably",
+                100.0 * figures.clipped_fraction
+            ),
         ));
     }
     if let (Some(b), Some(m)) = (focus_blur_px, mm_per_px)
         && b * m * 1000.0 > 40.0
     {
-        warnings.push(format!(
-            "the photo looks out of focus: even the sharpest dots are blurred by {:.0} um",
-            b * m * 1000.0
+        warnings.push(Warning::new(
+            WarningCode::OutOfFocus,
+            format!("the photo looks out of focus: even the sharpest dots are blurred by {:.0} um", b * m * 1000.0),
         ));
     }
     if snr_median.is_some_and(|s| s < 10.0) {
-        warnings.push("the dots are faint against the noise (median SNR below 10); measures are uncertain".into());
+        warnings.push(Warning::new(
+            WarningCode::LowSnr,
+            "the dots are faint against the noise (median SNR below 10); measures are uncertain",
+        ));
     }
     if inside.is_empty() {
-        warnings.push("no pigment dots were found".into());
+        warnings.push(Warning::new(WarningCode::NoDots, "no pigment dots were found"));
     }
     if region.method == RegionMethod::WholeFrame && !inside.is_empty() {
-        warnings.push("no treated region given: density refers to the whole frame".into());
+        warnings.push(Warning::new(
+            WarningCode::RegionGuessed,
+            "no treated region given: density refers to the whole frame",
+        ));
     }
     Summary {
         dot_count: inside.len(),

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::error::{Error, Result};
+use crate::warning::{self, Warning, WarningCode};
 use change::{DotChange, View, colour_then_now, compare, ink_retained, light_onto};
 use identity::Catalogue;
 use register::{Similarity, register};
@@ -200,8 +201,8 @@ pub struct LeftOut {
 
 impl LeftOut {
     /// The warning that says so.
-    pub fn warning(&self) -> String {
-        format!("{}; this visit is left out", self.reason)
+    pub fn warning(&self) -> Warning {
+        Warning::new(WarningCode::VisitLeftOut, format!("{}; this visit is left out", self.reason))
     }
 }
 
@@ -223,6 +224,9 @@ pub struct Track {
     pub trend: Trend,
     /// What the caller should know about the figures; empty when none.
     pub warnings: Vec<String>,
+    /// The same warnings with their stable codes (`[{"code", "message"}]`).
+    #[serde(default)]
+    pub warning_codes: Vec<Warning>,
 }
 
 impl Track {
@@ -513,7 +517,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let mut reports = Vec::with_capacity(analyses.len());
     let mut changes: Vec<Vec<Option<DotChange>>> = vec![vec![None; analyses.len()]; ids.len()];
     let mut baseline = 0;
-    let mut warnings: Vec<String> = left_out.iter().map(LeftOut::warning).collect();
+    let mut warnings: Vec<Warning> = left_out.iter().map(LeftOut::warning).collect();
     for (t, a) in analyses.iter().enumerate() {
         let touch_up = touch_up_at[t];
         let b = baseline;
@@ -552,15 +556,21 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             shared_dots: r.shared_dots,
         });
         if t != b && (at_now as f64) < FEW_FOUND * at_base as f64 {
-            warnings.push(format!(
-                "{}: only {at_now} of the {at_base} dots of its baseline visit in the view they share were found: the others are most likely too faint or blurred to detect here, and the figures of the dots found lean towards the most visible",
-                a.image.source
+            warnings.push(Warning::new(
+                WarningCode::FewDotsFound,
+                format!(
+                    "{}: only {at_now} of the {at_base} dots of its baseline visit in the view they share were found: the others are most likely too faint or blurred to detect here, and the figures of the dots found lean towards the most visible",
+                    a.image.source
+                ),
             ));
         }
         if at_base < 20 {
-            warnings.push(format!(
-                "{}: only {at_base} dots shared with the baseline visit; its figures are uncertain",
-                a.image.source
+            warnings.push(Warning::new(
+                WarningCode::FewSharedDots,
+                format!(
+                    "{}: only {at_base} dots shared with the baseline visit; its figures are uncertain",
+                    a.image.source
+                ),
             ));
         }
         reports.push(VisitReport {
@@ -590,23 +600,32 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     }
     for ((a, d), short) in analyses.iter().zip(&real_size).zip(&colour_short) {
         if let Some((px, kind)) = short {
-            warnings.push(format!(
-                "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de and delta_b are null for the visits compared with it; photograph at {px} px or more per dot",
-                a.image.source
+            warnings.push(Warning::new(
+                WarningCode::ColourUnresolved,
+                format!(
+                    "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de and delta_b are null for the visits compared with it; photograph at {px} px or more per dot",
+                    a.image.source
+                ),
             ));
         }
     }
     for (a, share) in analyses.iter().zip(&stray_share) {
         if *share > STRAY_SHARE {
-            warnings.push(format!(
-                "{}: {:.0} % of its dots are found at no other visit that shows their place: stray detections (stubble, hair, skin texture) or a poor photo; density_retained and the figures compared with it are uncertain",
-                a.image.source,
-                100.0 * share
+            warnings.push(Warning::new(
+                WarningCode::StrayDetections,
+                format!(
+                    "{}: {:.0} % of its dots are found at no other visit that shows their place: stray detections (stubble, hair, skin texture) or a poor photo; density_retained and the figures compared with it are uncertain",
+                    a.image.source,
+                    100.0 * share
+                ),
             ));
         }
     }
     if um_per_px.is_none() {
-        warnings.push("the first visit has no scale: spread, diameter and residual in um are null".into());
+        warnings.push(Warning::new(
+            WarningCode::NoScale,
+            "the first visit has no scale: spread, diameter and residual in um are null",
+        ));
     }
     // Each baseline is a visit of its own segment reading 1 (see [`trend`]).
     let points: Vec<(usize, f64, f64)> = reports
@@ -641,7 +660,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
         left_out,
         matches,
         trend,
-        warnings,
+        warnings: warning::messages(&warnings),
+        warning_codes: warnings,
     })
 }
 
