@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The test command: the lint gates (rustfmt, clippy, missing docs, ruff, stubtest), the Rust
-# tests (core, command, generator, accuracy on a small synthetic set) and the Python tests
-# against the installed package in a fresh virtual environment (with the optional extras the
-# tests use: pandas, dask[distributed], matplotlib, tqdm, nbclient and ipykernel for the example
-# notebook, which runs end to end). Each stage prints its time.
+# The test command: the lint gates (rustfmt, clippy, missing docs, rustdoc, ruff, stubtest), the
+# Rust tests (core, command, generator, accuracy on a small synthetic set), and the Python tests
+# against the abi3 wheel installed in a fresh virtual environment with no Rust on PATH (with the
+# optional extras the tests use: pandas, dask[distributed], matplotlib, tqdm, nbclient and
+# ipykernel for the example notebook, which runs end to end). Each stage prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="$(realpath -m "${SMPSCOPE_VENV:-target/venv}")"
@@ -29,11 +29,24 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p smpscope --no-deps --release --quiet
 stage "rust tests"
 cargo test --workspace --exclude smpscope-python --release
 
-stage "python venv and package"
-python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-# pip builds the package from the work tree each time (maturin, release); deps only when missing.
-"$VENV/bin/python" -m pip install --quiet "./python[test]" "ruff==0.17.6" "mypy==2.4.1"
+stage "wheel (maturin build --release: the abi3 wheel notebook users install)"
+rm -rf target/wheels
+maturin build --release --quiet -m python/Cargo.toml -o target/wheels
+WHEEL="$(ls target/wheels/smpscope-*.whl)"
+
+stage "python venv with the wheel, no Rust on PATH"
+# The wheel must install and pass the tests where no Rust toolchain is (a notebook user's machine).
+NO_RUST_PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -e '\.cargo' -e 'rustup' | paste -sd: -)"
+python3 -m venv --clear "$VENV"
+(
+    export PATH="$NO_RUST_PATH"
+    if command -v cargo >/dev/null || command -v rustc >/dev/null; then
+        echo "Rust is still on PATH" >&2
+        exit 1
+    fi
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --only-binary smpscope "$WHEEL[test]" "ruff==0.17.6" "mypy==2.4.1"
+)
 
 stage "ruff (lint and format)"
 "$VENV/bin/ruff" check python benches
@@ -42,7 +55,7 @@ stage "ruff (lint and format)"
 stage "stubtest (the compiled module against python/smpscope/_smpscope.pyi)"
 "$VENV/bin/python" -m mypy.stubtest smpscope._smpscope --ignore-missing-stub
 
-stage "python tests"
-(cd python/tests && "$VENV/bin/python" -m pytest -q -p no:cacheprovider)
+stage "python tests (the installed wheel, no Rust on PATH)"
+(cd python/tests && PATH="$NO_RUST_PATH" "$VENV/bin/python" -m pytest -q -p no:cacheprovider)
 
 stage "done"
