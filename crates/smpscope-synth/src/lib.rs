@@ -1,7 +1,7 @@
 //! smpscope-synth: deterministic synthetic scalp micropigmentation (SMP) photos with exact
 //! ground truth, for testing the measuring core.
 //!
-//! The photo is rendered from a physical model in linear light (see `DOMAIN.md`):
+//! The photo is rendered from a physical model in linear light (see `docs/model.md#the-photo`):
 //! `I_c(x) = L_c(x) S_c(x) 10^(-OD_c(x)) + shine(x)`, with lighting L, skin reflectance S,
 //! the optical density OD of every pigment dot and distractor, then camera blur, noise, sRGB
 //! encoding, 8-bit quantisation, EXIF orientation and file encoding. The truth of every dot

@@ -92,10 +92,8 @@ impl Background {
     }
 
     /// The same background on cells of `cell` px (finer), measured afresh around shine and
-    /// interpolated elsewhere. A highlight 1 mm wide peaks within one coarse cell, whose median
-    /// and the interpolation between cell centres flatten it: a dot under its peak took off a
-    /// tenth of the shine there and vanished (unit test below); in a series visit with three
-    /// highlights the median dot's ink went from 0.984 to 0.997 of the truth.
+    /// interpolated elsewhere: a highlight 1 mm wide peaks within one coarse cell, whose median
+    /// flattens it (docs/decisions.md#shine-detail).
     fn refined(&self, photo: &Photo, model: &shine::Model, cell: usize) -> Background {
         let (cols, rows) = (photo.width().div_ceil(cell), photo.height().div_ceil(cell));
         let near_shine = |x: usize, y: usize| {

@@ -2,11 +2,10 @@
 //!
 //! A mole 2-5 mm across spans several cells, so the skin level follows it and the density
 //! inside it is noise about 0. But the density is a logarithm of the light, and in a mole on
-//! dark skin a few code values of noise are tenths of OD: the detector found hundreds of
-//! "dots" there (synthetic series 4015: 338 of a visit's 621 detections lay on one mole, and
-//! the visit could not be registered). Where a dark patch holds far more dots than the skin
-//! around it, its dots are set aside. Elsewhere a mole's dots are measured as well as any:
-//! setting aside every dot on a dark patch lost 5-27 true dots in each of nine photos of 60.
+//! dark skin a few code values of noise are tenths of OD, which the detector takes for dots.
+//! Where a dark patch holds far more dots than the skin around it, its dots are set aside.
+//! Elsewhere a mole's dots are measured as well as any, as true dots lie on moles too
+//! (docs/decisions.md#crowded-dark-patches).
 
 use crate::plane::median;
 
@@ -18,8 +17,8 @@ pub const PATCH_OD: f32 = 0.3;
 
 /// How many times as many dots as the other cells hold on average a dark cell must hold for its
 /// dots to be taken for noise, and the fewest. A 1.2 mm cell of skin holds one or two dots at
-/// the densest layouts, and so does a mole whose dots are found as they are elsewhere (the demo
-/// photo demo-3.jpg); the noisy moles of series 2000 and 4015 held 10-40.
+/// the densest layouts, and so does a mole whose dots are found as they are elsewhere, where a
+/// noisy mole holds tens (docs/decisions.md#crowded-dark-patches).
 pub const CROWD: f64 = 4.0;
 const CROWD_MIN: usize = 4;
 

@@ -16,9 +16,7 @@ const MIN_CHROMA: f64 = 1.1;
 /// Smallest scatter of the shine share taken as noise.
 const MIN_SCATTER: f64 = 0.01;
 /// Largest scatter of the shine share (two robust sigmas) over plain skin: beyond it the typical
-/// skin colour was taken from cells that shine. Over 281 synthetic frames it was 0.014 to 0.21
-/// (median 0.05), but 0.75 on skin VI where highlights covered 46 % of the frame, and 0.5-0.85
-/// on skin III with freckles a few mm across.
+/// skin colour was taken from cells that shine (docs/decisions.md#shine-scatter).
 const MAX_SCATTER: f64 = 0.3;
 /// Rounds of refitting the plain skin without the cells that shine.
 const CLIP_ROUNDS: usize = 3;
@@ -39,9 +37,8 @@ impl Model {
     /// Fits the model to the cells' log10 levels `[luma, R, G, B]`; None where the frame's skin
     /// is too grey to tell shine from light. Shine only ever adds to a cell's share, so its
     /// scatter is read below the centre, and the skin colour, centre and scatter are refitted
-    /// on the cells that do not shine: where highlights cover a fifth of the frame, they had
-    /// desaturated the typical skin and doubled the scatter, and cells with 8 % shine counted
-    /// half of it.
+    /// on the cells that do not shine, as shining cells grey the typical skin
+    /// (docs/decisions.md#shine-plain-skin).
     pub fn fit(levels: &[[f32; 4]]) -> Option<Model> {
         if levels.len() < 4 {
             return None;
@@ -128,9 +125,8 @@ impl Model {
     /// A highlight's soft rim shares too little of the light to stand out of the skin's mottle
     /// on its own, so the cells joined to a highlight's core (8-neighbours, through cells whose
     /// share lies [`RIM`] scatters and [`RIM_SHARE`] above the centre) take their fitted shine
-    /// whole. Elsewhere [`Model::shine`]. On dark skin, where the scatter is a quarter of the
-    /// light, the ramp alone missed a fifth to nearly all of the shine under 0.06 of the light
-    /// (a visit of series 4019: its dots read 0.70 of their true ink).
+    /// whole. Elsewhere [`Model::shine`]. On dark skin the ramp alone misses most of a rim's
+    /// shine (docs/decisions.md#shine-rims).
     pub fn map(&self, levels: &[Option<[f32; 4]>], cols: usize) -> Vec<Option<f32>> {
         let fits: Vec<Option<(f64, f64)>> = levels.iter().map(|l| l.as_ref().map(|l| self.fitted(l))).collect();
         let mut joined: Vec<bool> = fits.iter().map(|f| f.is_some_and(|(_, q)| self.weight(q) >= 1.0)).collect();
@@ -159,11 +155,9 @@ impl Model {
 /// Share of the light, in scatters above the centre, through which a highlight's core extends
 /// to its rim (see [`Model::map`]).
 const RIM: f64 = 0.5;
-/// Share of the light above the centre, at least, through which a core extends. On light skin
-/// the scatter is small (0.08), and bright, grey patches of mottle a few mm across read 2-3
-/// scatters without any shine: through half a scatter alone, their cores spread over them
-/// whole (a visit of series 4017 without highlights: false shine on 15 % of the frame, 3 %
-/// before; 6 % with this floor).
+/// Share of the light above the centre, at least, through which a core extends: on light skin
+/// the scatter is small, and grey patches of mottle stand several scatters above the centre
+/// without any shine (docs/decisions.md#rim-floor).
 const RIM_SHARE: f64 = 0.1;
 
 /// log10 of the light `log_level` (log10 linear) with shine `h` taken off.

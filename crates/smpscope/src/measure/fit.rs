@@ -3,10 +3,11 @@
 //!
 //! The pigment's density is a sum of discs blurred by Gaussians: S(p) = sum_i A_i F_i(p). The
 //! camera and the pixels blur the light, not the density, so the model blurs the
-//! transmittance: OD(p) = b - log10((G * 10^-S)(p)), with G the camera's and the pixel's blur.
-//! Fitting in density with the blur moved into S would shrink dark dots (Jensen's
-//! inequality) and under-read their ink by 10-20 %. Levenberg-Marquardt with closed-form
-//! derivatives and Huber weights, so that a hair or pore crossing the window pulls less.
+//! transmittance: OD(p) = b - log10((G * 10^-S)(p)), with G the camera's and the pixel's blur
+//! (docs/model.md#the-dot-model). Fitting in density with the blur moved into S would shrink
+//! dark dots (Jensen's inequality; docs/decisions.md#blur-in-light). Levenberg-Marquardt with
+//! closed-form derivatives and Huber weights, so that a hair or pore crossing the window pulls
+//! less.
 
 use super::profile;
 

@@ -226,7 +226,7 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
 
 /// Sets aside what the skin passed off as dots: brown melanin, then the crowds on dark patches.
 /// Melanin first: the brown fragments of a mole's rim would crowd its cells and take the real
-/// dots on it along (demo-3.jpg the other way round: 8 set aside, 206 dots, not 209).
+/// dots on it along (docs/decisions.md#melanin-before-patches).
 fn set_aside_skin(results: &mut [Vec<Result<Dot, Reject>>], inp: &Inputs, p: &MeasureParams) {
     reject_melanin(results, p);
     set_aside_crowded_patches(results, inp);
@@ -251,8 +251,8 @@ fn blue_red_ratio(d: &Dot) -> f64 {
 
 /// How far above the lower quartile of a photo's blue/red ratios a dot may read and still be
 /// ink: neutral ink sits at the low end, and the melanin features that pass for dots only add
-/// to the top, so the quartile follows the ink even where they are many (small dots in a
-/// JPEG: the 90th percentile of true dots 1.3 times the quartile of all).
+/// to the top, so the quartile follows the ink even where they are many
+/// (docs/decisions.md#brown-limit).
 const BROWN_OVER_QUARTILE: f64 = 1.3;
 /// ... or this many standard deviations of the ink's own scatter above its centre, if more.
 const BROWN_OVER_SCATTER: f64 = 3.0;
@@ -295,11 +295,8 @@ fn ink_blue_red(dots: &[&Dot]) -> Option<InkColour> {
 /// photo's dots as a body read browner, or scatter more widely. A JPEG keeps colour coarser
 /// than light, so a dot of a few pixels darkens all channels by about the same amount in
 /// gamma-encoded values: on skin, whose blue is the dimmest channel, that is the largest
-/// density in blue, and neutral ink reads as brown as 1.5 (photos of 2 px dots at JPEG quality
-/// 77 lost a third of their dots). The same coarse colour scatters the ratios of 2 px dots
-/// from 0.65 to 1.5 (10th to 90th percentile) in one photo. With the quartile alone, the
-/// melanin rules took 5.6 % of the true dots of 60 photos at 15-30 px/mm; with 3 sigmas of
-/// each photo's own scatter, 2.5 %, letting in one false dot for every four true ones kept.
+/// density in blue, and neutral ink reads browner and scatters widely
+/// (docs/decisions.md#brown-limit).
 fn brown_limit(ink: Option<InkColour>, p: &MeasureParams) -> f64 {
     ink.map_or(p.max_blue_red_ratio, |c| {
         p.max_blue_red_ratio.max((BROWN_OVER_QUARTILE * c.quartile).max(c.above(BROWN_OVER_SCATTER)).min(BROWN_CEILING))
@@ -307,10 +304,8 @@ fn brown_limit(ink: Option<InkColour>, p: &MeasureParams) -> f64 {
 }
 
 /// How much browner than the photo's ink (blue/red over [`ink_blue_red`]) an elongated dot
-/// may read before it counts as hair. Stubble fragments, the commonest false dots on dark skin
-/// at low magnification, read 1.33-1.48 times the ink and true dots 1.04 (medians over 24
-/// synthetic series and 60 photos); above 1.2 and an eccentricity of 0.7 lie 55-73 % of the
-/// stubble fragments and 1 % of the true dots, mostly ones a hair crosses.
+/// may read before it counts as hair: stubble fragments, the commonest false dots on dark skin
+/// at low magnification, read well above it, and true dots near 1 (docs/decisions.md#hair-colour).
 const HAIR_BROWN_OVER_INK: f64 = 1.2;
 
 /// Turns melanin into rejections: dots browner than [`brown_limit`] (freckles, moles), and
@@ -339,9 +334,8 @@ const SPREAD_SAMPLE_MIN: usize = 20;
 /// minimises the summed fit cost of up to 400 accepted single dots with only the spread held
 /// common. Each dot alone cannot separate diameter from spread when both are near the blur;
 /// hundreds of dots together can. The most elongated quarter is left out: in photos of 2-4 px
-/// dots, stubble fragments and hair ends pass for dots (15-30 % of detections on dark skin in
-/// the synthetic series), and a round model fitted to a line wants a narrower spread; with them,
-/// a faded visit's spread read 0.75 px against a true 1.64 and its ink 13 % low.
+/// dots, stubble fragments and hair ends pass for dots, and a round model fitted to a line wants
+/// a narrower spread (docs/decisions.md#shared-spread).
 fn shared_spread(inp: &Inputs, all: &[Candidate], groups: &[Vec<usize>], first: &[Vec<Result<Dot, Reject>>]) -> f64 {
     let singles: Vec<(&Vec<usize>, f64)> = groups
         .iter()
@@ -362,11 +356,9 @@ fn shared_spread(inp: &Inputs, all: &[Candidate], groups: &[Vec<usize>], first: 
     let total = |s: f64| -> f64 {
         sample.par_iter().map(|g| fit_members(inp, all, g, Some(s)).1.cost).collect::<Vec<f64>>().iter().sum()
     };
-    // The cost is not unimodal in the spread: faded dots of 1-2 px showed a second, shallower
-    // minimum near 2 px (a broad model whose wings the offset absorbs) beyond a hump, where a
-    // golden-section search over the whole range ended up (spread 1.94 px against a true 0.04,
-    // ink 2.7 times the truth). So the best of a coarse grid is found first, then refined
-    // within a grid step of it.
+    // The best of a coarse grid, then a golden-section search within a grid step of it: the cost
+    // can have a second minimum (a broad model whose wings the offset absorbs)
+    // (docs/decisions.md#spread-search).
     const GRID: f64 = 0.25;
     let coarse = (0..=12)
         .map(|i| GRID * i as f64)
@@ -695,8 +687,7 @@ fn describe(
 /// near zero for an isolated dot, high where a hair runs through it or away from it. A shaft
 /// attached to the dot crosses the ring radially, so it darkens the same direction in the inner
 /// and the outer half; stubble that only passes by, a few radii off, darkens the outer half
-/// alone (most true dots this test lost, 3 % of all in 60 synthetic photos, had stubble 1-5
-/// radii away).
+/// alone (docs/decisions.md#attached-hairs).
 fn attached_density(inp: &Inputs, fit: &fit::GroupFit, i: usize, blur_var: f64) -> f64 {
     const BINS: usize = 8;
     let seen: Vec<DotModel> = fit.dots.iter().map(|d| apparent(d, blur_var)).collect();

@@ -1,15 +1,14 @@
 //! Overlapping dots. Layered sessions put dots on dots, and two that overlap by a few tenths
-//! of a diameter reach the detector as one elongated blob: fitted as one dot, the pair was
-//! either dropped as elongated or counted once. A lone fit that is elongated is tried as two
-//! dots along its long axis, and kept as two where the second dot explains the blob better
-//! than its five parameters would by chance (the Bayesian information criterion).
+//! of a diameter reach the detector as one elongated blob, which a one-dot fit drops as elongated
+//! or counts once. A lone fit that is elongated is tried as two dots along its long axis, and
+//! kept as two where the second dot explains the blob better than its five parameters would by
+//! chance (the Bayesian information criterion; docs/decisions.md#overlapping-dots).
 
 use super::fit::{Bounds, DotModel, GroupFit, Window};
 use super::{Inputs, apparent, blur_variance, eccentricity, fit_shapes, principal_axes};
 
-/// Eccentricity of a lone fit above which it is tried as two dots: pairs of layered dots fitted
-/// as one read 0.64-0.80 (10th to 90th percentile over 60 synthetic photos), lone dots 0.35
-/// at the median.
+/// Eccentricity of a lone fit above which it is tried as two dots: between lone dots and pairs
+/// of layered dots fitted as one (docs/decisions.md#overlapping-dots).
 const SPLIT_ECCENTRICITY: f64 = 0.6;
 /// Smallest candidate radius, px, that is tried: below it two dots cannot be told from one.
 pub(super) const SPLIT_MIN_RADIUS: f64 = 1.5;
@@ -18,8 +17,8 @@ const EXTRA_PARAMETERS: f64 = 5.0;
 /// Largest eccentricity of either dot of a split: each of two overlapping dots is round once
 /// the other is taken off, where the halves of a stubble fragment stay elongated.
 const SPLIT_MAX_ECCENTRICITY: f64 = 0.45;
-/// Largest distance between the two dots' centres, in radii of the larger: overlapping (the
-/// generator's layered pairs lie 0.7-1.2 diameters apart) or just touching.
+/// Largest distance between the two dots' centres, in radii of the larger: overlapping or just
+/// touching (docs/decisions.md#overlapping-dots).
 const SPLIT_MAX_APART: f64 = 2.5;
 
 /// The fit of a lone elongated dot redone as two, with their bounds, where two explain it

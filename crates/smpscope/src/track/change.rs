@@ -150,14 +150,12 @@ pub struct ColourChange {
 }
 
 /// Error of a visit's delta b* common to all its dots, b*: white balance on a skin that is not
-/// quite the one under the dots, and a JPEG's quantised chroma. With the sampling error alone,
-/// the 95 % interval held the truth at 70 and 57 % of the visits of `track-accuracy` (seeds 2000
-/// and 3000). With this and [`B_SYSTEMATIC_SHARE`], chosen on those: 95 and 95 %, and 96 % on
-/// fresh seeds 4000.
+/// quite the one under the dots, and a JPEG's quantised chroma. Without it and
+/// [`B_SYSTEMATIC_SHARE`] the 95 % interval is far too narrow (docs/decisions.md#colour-interval).
 pub const B_SYSTEMATIC: f64 = 0.4;
 /// The part of that error that grows with the shift, as a share of it: JPEG quantisation
 /// flattens the chroma of small dots, more so at low quality, so a strong shift seen through
-/// two qualities is under-read by 5 to 25 %.
+/// two qualities is under-read (docs/decisions.md#colour-interval).
 pub const B_SYSTEMATIC_SHARE: f64 = 0.15;
 
 /// The paired colour change of matched dots, from `(then, now)` CIELAB pairs (both in the same

@@ -25,29 +25,23 @@ use register::{Similarity, register};
 pub use trend::Trend;
 
 /// Median deposit diameter, px, of the dots found at two visits or more, below which a JPEG
-/// keeps too little of their colour to follow a shift of one unit of b* (the series accuracy
-/// table: dots of 2-4 px erred by 1.8-2.8 dE and got the sign of the b* shift wrong one time in
-/// four; from 4 px, 0.3-0.5 dE and 1 in 30-50, where a true shift under 1 b* met the JPEG's
-/// 0.5-1 b* of error at 4-5 px). A visit compared with such a photo has its colour figures left
-/// null, with a warning, as lengths are without a scale.
+/// keeps too little of their colour to follow a shift of one unit of b*
+/// (docs/decisions.md#colour-resolution). A visit compared with such a photo has its colour
+/// figures left null, with a warning, as lengths are without a scale.
 pub const MIN_COLOUR_DIAMETER_PX: f64 = 4.0;
 
-/// The same where the JPEG stores colour at half resolution (4:2:0, 4:2:2): from 4 px the sign
-/// was still wrong one time in six; from 8 px, right in every visit of a set of 24 series.
+/// The same where the JPEG stores colour at half resolution (4:2:0, 4:2:2), which blurs colour
+/// over twice the pixels (docs/decisions.md#colour-resolution).
 pub const MIN_COLOUR_DIAMETER_SUBSAMPLED_PX: f64 = 8.0;
 
 /// Share of a visit's dots found at no other visit (where another visit shows their place)
 /// above which its detections are called into doubt. Dots lost for good or added at a touch-up
-/// are one-offs too, but few: in 24 synthetic series (seeds 2000), half the visits are under
-/// 0.08 and nine in ten under 0.28; visits with about as many stray detections as dots (dark
-/// skin with stubble, dots of 2-4 px) read 0.35-0.65, and there density_retained erred by
-/// 20-100 points.
+/// are one-offs too, but few (docs/decisions.md#stray-share).
 const STRAY_SHARE: f64 = 0.3;
 
 /// Share of a baseline's dots found again below which a visit is warned of: dots are rarely
 /// lost for good (a few per cent a year), so most of those missing have faded or blurred out
-/// of sight, and the ones found are the most visible (in the synthetic series, such visits read
-/// ink 4-140 points off).
+/// of sight, and the ones found are the most visible (docs/decisions.md#few-dots-found).
 const FEW_FOUND: f64 = 0.5;
 
 /// The schema name of a tracking document.
@@ -72,10 +66,8 @@ pub struct TrackParams {
 
 impl Default for TrackParams {
     /// The ink rise: each visit's ink errs by up to about 10 % (highlights, exposure), so the
-    /// ratio of two visits by up to about 20 %, and alone only a rise of 1.4 tells re-inking.
-    /// In 72 synthetic series (seeds 2000-2023, 3000-3023, 4000-4023), the steps without a
-    /// touch-up and without new dots rose at most 1.32 times the fade; the touch-ups without
-    /// enough new dots to count alone rose at least 1.46 times.
+    /// ratio of two visits by up to about 20 %, and alone only a rise of 1.4 tells re-inking
+    /// (docs/decisions.md#touch-up-ink-rise).
     fn default() -> Self {
         TrackParams { touch_up_threshold: 0.5, touch_up_new_dots: 0.12, touch_up_ink_rise: 1.4 }
     }
@@ -346,8 +338,7 @@ impl Step {
 /// drag. Re-inking after a year of fade may only bring the ink back to where it was, which is no
 /// rise at all but far above the fade. The median is weighted by the square of each step's
 /// months: a step's ink ratio errs by about as much whatever its length, so its rate per month
-/// errs inversely to it. Unweighted, one misread step of 5 months (ink 0.71 where the truth was
-/// 0.88) set the rate for a step of 11 months, and made it a touch-up.
+/// errs inversely to it (docs/decisions.md#fade-rate-weights).
 fn touch_ups(steps: &[Step], months: &[f64], params: &TrackParams) -> Vec<bool> {
     let interval = |t: usize| months[t] - months[t - 1];
     let plain = |s: &Step| s.fresh < params.touch_up_new_dots && s.ink > 0.0 && s.ink < params.touch_up_ink_rise;

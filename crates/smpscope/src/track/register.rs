@@ -193,8 +193,7 @@ fn plausible(t: &Similarity) -> bool {
 
 /// Iterated closest points from a proposal, tolerance shrinking from a third of the spacing.
 /// A fit drawn out of the poses searched lines up nothing: from a wrong proposal, the closest
-/// points once drew one to a scale of 0, every dot of the visit onto one dot of the first,
-/// which lined up more dots than the true pose (series 2000, a visit with 76 dots).
+/// points can shrink the scale towards 0, every dot onto one (docs/decisions.md#registration-collapse).
 fn refine(
     start: Similarity,
     moving: &[[f64; 2]],
@@ -237,9 +236,9 @@ pub fn inside(points: &[[f64; 2]], t: &Similarity, frame: (f64, f64), margin: f6
 pub const MAX_ROTATION_DEG: f64 = 45.0;
 /// The largest length factor searched either way (from 1 / MAX_SCALE to MAX_SCALE).
 pub const MAX_SCALE: f64 = 1.5;
-/// Dots a registration must share, and the share of them that must line up. A fifth was not
-/// enough: sparse dots among as many stray detections (hair, pores) once lined up 10 of 47 at a
-/// pose 23 degrees off; the true poses of such series line up 28 % and more.
+/// Dots a registration must share, and the share of them that must line up: enough that sparse
+/// dots among as many stray detections (hair, pores) do not line up at a wrong pose
+/// (docs/decisions.md#lined-up-share).
 const MIN_SHARED: usize = 12;
 const MIN_LINED_UP: f64 = 0.25;
 /// Fewest dots of each visit to register, and fewest to line up.
@@ -253,9 +252,7 @@ const MIN_DOTS: usize = 8;
 /// dots than the other (its dots faded out of sight at the other, or stray detections doubled
 /// them), a dot's nearest neighbours at one visit are not those at the other. There the search
 /// runs again with the denser visit's neighbourhoods widened in proportion, and the pose that
-/// lines up more dots is kept (series seed 2015: a visit with 92 detections, half of them
-/// strays, against 242; the plain search lined up 16 dots at a pose 380 px off, the widened
-/// one 33 at the true pose).
+/// lines up more dots is kept (docs/decisions.md#widened-neighbourhoods).
 pub fn register(
     moving: &[[f64; 2]],
     fixed: &[[f64; 2]],

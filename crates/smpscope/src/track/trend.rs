@@ -8,8 +8,7 @@
 //! least squares with one level per segment, its baseline counted as a visit reading 1. The
 //! baseline's ink is measured like any visit's and divides every later one: a fit forced
 //! through 1 there would take the baseline's error for fade, where a free level weighs it as
-//! one visit among the rest (a first photo whose ink read 24 % low under highlights made a
-//! half-life 2.1 times the truth through 1, 1.7 times with a free level).
+//! one visit among the rest (docs/decisions.md#free-segment-levels).
 //! The touch-up threshold is relative to the baseline's true ink, which the level estimates, so
 //! the forecast depends on the rate alone. The interval combines the scatter about the fit with
 //! a floor of the measurement's own error (3 points of ink_retained), so that visits that
