@@ -35,7 +35,8 @@ pub enum WarningCode {
     LowSnr,
     /// No pigment dots were found.
     NoDots,
-    /// No treated region was given; density refers to a region found or to the whole frame.
+    /// No treated region was given and none could be found from the dots: density refers to the
+    /// whole frame.
     RegionGuessed,
     /// A visit could not be registered onto the first and is left out of the tracking.
     VisitLeftOut,
