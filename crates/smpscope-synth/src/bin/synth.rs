@@ -3,15 +3,18 @@
 //! ```text
 //! synth --seed 7 --count 10 --size 1200x900 --out fixtures/synth
 //! synth --seed 7 --spec spec.json --out /tmp/one
+//! synth --seed 1000 --count 120 --frame-mm 24x18 --out /tmp/set   # the `accuracy` command's photos
 //! ```
 //! Each photo is `<out>/synth-<seed>.<jpg|png>` with `<out>/synth-<seed>.truth.json`. Photo k of
 //! a run uses seed + k. With `--spec`, the spec file is used as is (its seed, size and knobs),
-//! except that the seed is replaced by seed + k.
+//! except that the seed is replaced by seed + k. With `--frame-mm`, each random photo covers that
+//! area at its own scale within `--max-px`: exactly the scenes `accuracy` scores for those seeds.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use smpscope_synth::evaluate::random_scene;
 use smpscope_synth::{SceneSpec, write_photo};
 
 #[derive(Parser, Debug)]
@@ -30,8 +33,15 @@ struct Args {
     #[arg(long)]
     out: PathBuf,
     /// A SceneSpec as JSON (missing fields take their defaults) instead of a random spec.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "frame_mm")]
     spec: Option<PathBuf>,
+    /// Area each random photo covers, WxH in mm, its px size following from its scale (as the
+    /// `accuracy` command draws its photos; instead of --size).
+    #[arg(long, conflicts_with = "size", value_parser = smpscope_synth::args::parse_frame_mm)]
+    frame_mm: Option<(f64, f64)>,
+    /// Longest side of a --frame-mm photo in px.
+    #[arg(long, default_value_t = 2000, requires = "frame_mm")]
+    max_px: u32,
 }
 
 fn main() -> ExitCode {
@@ -59,7 +69,10 @@ fn main() -> ExitCode {
         let seed = args.seed.wrapping_add(k);
         let spec = match &base {
             Some(s) => SceneSpec { seed, ..s.clone() },
-            None => SceneSpec::random(seed, args.size.0, args.size.1),
+            None => match args.frame_mm {
+                Some(frame) => random_scene(seed, frame, args.max_px),
+                None => SceneSpec::random(seed, args.size.0, args.size.1),
+            },
         };
         match write_photo(&spec, &args.out, &format!("synth-{seed}")) {
             Ok((photo, truth)) => println!("{}\t{}", photo.display(), truth.display()),
