@@ -69,7 +69,7 @@ impl Failure {
 /// The Python class of each kind of failure.
 fn class_name(kind: &str) -> &'static str {
     match kind {
-        "io" | "unreadable_photo" | "unusable_photo" => "PhotoError",
+        "io" | "unreadable_photo" | "unusable_photo" | "pure_noise" | "clipped" | "not_scalp" => "PhotoError",
         "invalid_parameter" | "bad_input_file" => "ParameterError",
         "missing_scale" => "ScaleError",
         "missing_date" => "DateError",

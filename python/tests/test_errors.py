@@ -239,3 +239,19 @@ def test_environment_untouched():
     cwd, env = os.getcwd(), dict(os.environ)
     smpscope.analyze(DEMO, px_per_mm=40)
     assert os.getcwd() == cwd and dict(os.environ) == env
+
+
+@pytest.mark.parametrize(
+    ("pixels", "kind"),
+    [
+        (np.random.default_rng(3).integers(0, 256, (400, 600, 3), dtype=np.uint8), "pure_noise"),
+        (np.full((300, 400, 3), 255, np.uint8), "clipped"),
+        (np.zeros((300, 400, 3), np.uint8), "clipped"),
+    ],
+)
+def test_photos_that_are_not_measurable_are_refused_with_their_code(pixels, kind):
+    with pytest.raises(smpscope.PhotoError, match="refused as") as e:
+        smpscope.analyze(pixels, px_per_mm=40)
+    assert e.value.kind == kind
+    failure = smpscope.analyze_many([pixels], px_per_mm=40)[0]
+    assert not failure.ok and failure.kind == kind

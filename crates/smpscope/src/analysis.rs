@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::background::Background;
 use crate::check::{self, Range};
 use crate::detect::{self, DetectParams};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Verdict};
 use crate::measure::{self, Dot, MeasureParams, PixelScale};
 use crate::photo::{self, ImageInfo, Photo};
 use crate::plane::{Plane, median};
@@ -152,6 +152,18 @@ pub fn analyze_bytes(bytes: &[u8], source: &str, params: &Params) -> Result<Anal
 /// Analyses a decoded photo.
 pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     params.validate()?;
+    let clipped = clipped_fraction(photo);
+    if clipped > MAX_CLIPPED {
+        return Err(refused(
+            photo,
+            Verdict::Clipped,
+            format!(
+                "{:.0} % of the frame is clipped (pure white or black; at most {:.0} % can be measured around): re-expose the photo",
+                100.0 * clipped,
+                100.0 * MAX_CLIPPED
+            ),
+        ));
+    }
     let mut warnings = photo.warnings.clone();
     let scale = scale::resolve(
         &photo.info,
@@ -181,6 +193,15 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     }
     let od = background.optical_density(photo);
     let noise = od_noise(&od);
+    if noise > PURE_NOISE_OD {
+        return Err(refused(
+            photo,
+            Verdict::PureNoise,
+            format!(
+                "the pixel-to-pixel noise is {noise:.2} OD (a measurable photo has under {PURE_NOISE_OD}; a faint dot is 0.1-0.3 OD): sensor noise, not a photo of a scalp"
+            ),
+        ));
+    }
     let candidates = detect::find_candidates(&od, working, &params.detect);
     let pixel_scale = PixelScale {
         px_per_mm: scale.px_per_mm,
@@ -219,7 +240,7 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     };
     let figures = PhotoFigures {
         noise_od: noise,
-        clipped_fraction: clipped_fraction(photo),
+        clipped_fraction: clipped,
         dot_blur_px: dots.iter().map(|d| d.blur_px).collect(),
     };
     let summary = summary::summarise(&dots, &region, scale.px_per_mm, figures, rejected, &mut warnings);
@@ -236,6 +257,17 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
 
 /// Robust OD noise per pixel: from differences of horizontal neighbours, which cancel the
 /// slowly varying skin and keep sensor noise and fine texture.
+/// Share of the frame clipped (pure white or black) above which a photo is refused.
+const MAX_CLIPPED: f64 = 0.75;
+/// Pixel-to-pixel optical-density noise above which a photo is refused as sensor noise: 0.12 OD
+/// is about 30 % noise per pixel, where the noisiest synthetic scalp photos of both generators
+/// read under 0.05 and uniform random pixels 0.4.
+const PURE_NOISE_OD: f64 = 0.12;
+
+fn refused(photo: &Photo, verdict: Verdict, reason: String) -> Error {
+    Error::Refused { source_name: photo.info.source.clone(), verdict, reason }
+}
+
 fn od_noise(od: &Plane) -> f64 {
     let step = (od.height / 400).max(1);
     let mut d: Vec<f32> = (0..od.height)
@@ -273,4 +305,49 @@ fn estimate_working_scale(photo: &Photo) -> f64 {
         return 40.0;
     }
     (2.0 * median(&mut radii) as f64 / 0.12).clamp(5.0, 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::photo::Pixels;
+
+    fn photo(width: usize, height: usize, pixel: impl Fn(usize) -> u8) -> Photo {
+        let data: Vec<u8> = (0..width * height * 3).map(pixel).collect();
+        Photo::from_pixels("test.png", width, height, 3, Pixels::U8(data)).unwrap()
+    }
+
+    fn verdict(p: &Photo) -> Option<&'static str> {
+        let params = Params { px_per_mm: Some(40.0), ..Default::default() };
+        match analyze_photo(p, &params) {
+            Err(e @ Error::Refused { .. }) => Some(e.kind()),
+            Err(e) => panic!("{e}"),
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn sensor_noise_is_refused_as_pure_noise() {
+        // A xorshift stream: uniform random pixels, as a 6 MP JPEG of noise decodes to.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let noise: Vec<u8> = (0..600 * 400 * 3)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 56) as u8
+            })
+            .collect();
+        let p = Photo::from_pixels("noise.png", 600, 400, 3, Pixels::U8(noise)).unwrap();
+        assert_eq!(verdict(&p), Some("pure_noise"));
+    }
+
+    #[test]
+    fn clipped_frames_are_refused_and_plain_skin_is_not() {
+        assert_eq!(verdict(&photo(400, 300, |_| 255)), Some("clipped"));
+        assert_eq!(verdict(&photo(400, 300, |_| 0)), Some("clipped"));
+        // Plain skin with a faint ripple is measured (no dots, but no refusal).
+        let skin = [200u8, 150, 120];
+        assert_eq!(verdict(&photo(400, 300, |i| skin[i % 3].saturating_add(((i / 3) % 7) as u8))), None);
+    }
 }

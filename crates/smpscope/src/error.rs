@@ -39,6 +39,17 @@ pub enum Error {
         /// Why it cannot be measured.
         reason: String,
     },
+    /// The photo decoded but is not a measurable scalp photo: it is refused before any dot is
+    /// measured, rather than given numbers (kind: the verdict's code).
+    #[error("{source_name}: refused as {}: {reason}", verdict.as_str())]
+    Refused {
+        /// Path of the file, or the label of pixels held in memory.
+        source_name: String,
+        /// What the photo was judged to be.
+        verdict: Verdict,
+        /// The figures behind the verdict, and what to do about it.
+        reason: String,
+    },
     /// A parameter is out of its domain.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
@@ -92,6 +103,7 @@ impl Error {
             | Error::Write { source_name, .. }
             | Error::Unreadable { source_name, .. }
             | Error::Unusable { source_name, .. }
+            | Error::Refused { source_name, .. }
             | Error::BadInputFile { source_name, .. }
             | Error::MissingDate { source_name }
             | Error::Registration { source_name, .. } => Some(source_name),
@@ -103,10 +115,34 @@ impl Error {
             Error::Io { .. } | Error::Write { .. } => "io",
             Error::Unreadable { .. } => "unreadable_photo",
             Error::Unusable { .. } => "unusable_photo",
+            Error::Refused { verdict, .. } => verdict.as_str(),
             Error::InvalidParameter { .. } => "invalid_parameter",
             Error::BadInputFile { .. } => "bad_input_file",
             Error::MissingDate { .. } => "missing_date",
             Error::Registration { .. } => "registration",
+        }
+    }
+}
+
+/// Why a photo that decoded is refused: its code is the error's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Sensor noise, not a photo of anything: the pixel-to-pixel noise alone is as large as a
+    /// pigment dot's density.
+    PureNoise,
+    /// Most of the frame is clipped (blown out or black): nothing there can be measured.
+    Clipped,
+    /// A photo of something other than a scalp.
+    NotScalp,
+}
+
+impl Verdict {
+    /// The code: `pure_noise`, `clipped` or `not_scalp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::PureNoise => "pure_noise",
+            Verdict::Clipped => "clipped",
+            Verdict::NotScalp => "not_scalp",
         }
     }
 }
