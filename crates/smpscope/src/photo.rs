@@ -2,7 +2,7 @@
 //! orientation, or pixels handed over in memory. After loading, coordinates refer to the
 //! upright photo and every pixel is an sRGB-encoded RGB triple.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -283,8 +283,33 @@ fn check_size(source: &str, width: u64, height: u64) -> Result<()> {
 /// ```
 pub fn load_path(path: &Path) -> Result<Photo> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
+    let io = |e: std::io::Error| Error::Io { source_name: name.clone(), reason: e.to_string() };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        // A FIFO would block for ever and a device (/dev/zero) never ends.
+        let what = if meta.is_dir() { "a folder" } else { "not a regular file (a FIFO, socket or device)" };
+        return Err(Error::Io { source_name: name, reason: format!("{what}: only photo files are read") });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(&name, meta.len()));
+    }
+    // Read at most one byte past the limit, in case the file grows while it is read.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(&name, bytes.len() as u64));
+    }
     load_bytes(&bytes, &name)
+}
+
+/// Largest photo file read, bytes: a 100 MP 16-bit RGB TIFF is 600 MB.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+fn too_large(source: &str, bytes: u64) -> Error {
+    Error::unusable(
+        source,
+        format!("the file is {} MB; photo files up to {} MB are read", bytes >> 20, MAX_FILE_BYTES >> 20),
+    )
 }
 
 /// Decodes a photo from the bytes of a JPEG, PNG or TIFF file.
@@ -336,6 +361,12 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
             None
         }
     };
+    // image does not hand over a TIFF's tags, but a TIFF file is itself the structure EXIF is
+    // stored in: its first directory holds orientation, make, model and date.
+    let exif_bytes = match exif_bytes {
+        None if format == "tiff" => Some(bytes.to_vec()),
+        other => other,
+    };
     let meta = exif_bytes.map(|b| read_exif(b, &mut warnings)).unwrap_or_default();
     let colour_type = decoder.color_type();
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| Error::unreadable(source, e.to_string()))?;
@@ -355,6 +386,31 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
         if let Some(l) = resampled_luma.as_mut() {
             l.apply_orientation(o);
         }
+    }
+    if colour_type.has_alpha() {
+        let transparent = transparent_share(&img);
+        if transparent > MAX_TRANSPARENT {
+            return Err(Error::unusable(
+                source,
+                format!(
+                    "{:.0} % of the photo is fully transparent (alpha 0): there is no scalp to measure there",
+                    100.0 * transparent
+                ),
+            ));
+        }
+        warnings.push(Warning::new(
+            WarningCode::AlphaIgnored,
+            format!(
+                "the photo has an alpha channel ({:.1} % fully transparent); it is ignored and every pixel measured as stored",
+                100.0 * transparent
+            ),
+        ));
+    }
+    if format == "jpeg" && chroma::components(bytes) == Some(4) {
+        warnings.push(Warning::new(
+            WarningCode::CmykConverted,
+            "a CMYK JPEG (a print file, not a camera's): converted to RGB without its colour profile, so colours and densities are approximate",
+        ));
     }
     let (bit_depth, pixels) = match &img {
         DynamicImage::ImageLuma8(_)
@@ -391,6 +447,24 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
         resampled_luma: resampled_luma.map(|l| l.into_bytes()),
         warnings,
     })
+}
+
+/// Share of fully transparent pixels above which a photo is refused: less than half of it shows
+/// anything.
+const MAX_TRANSPARENT: f64 = 0.5;
+
+/// Share of the pixels whose alpha is 0.
+fn transparent_share(img: &DynamicImage) -> f64 {
+    let n = (img.width() as u64 * img.height() as u64).max(1) as f64;
+    let zero = match img {
+        DynamicImage::ImageLumaA8(i) => i.pixels().filter(|p| p.0[1] == 0).count(),
+        DynamicImage::ImageRgba8(i) => i.pixels().filter(|p| p.0[3] == 0).count(),
+        DynamicImage::ImageLumaA16(i) => i.pixels().filter(|p| p.0[1] == 0).count(),
+        DynamicImage::ImageRgba16(i) => i.pixels().filter(|p| p.0[3] == 0).count(),
+        DynamicImage::ImageRgba32F(i) => i.pixels().filter(|p| p.0[3] <= 0.0).count(),
+        _ => 0,
+    };
+    zero as f64 / n
 }
 
 fn describe_start(bytes: &[u8]) -> String {

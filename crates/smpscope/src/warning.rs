@@ -19,6 +19,10 @@ pub enum WarningCode {
     ExifOrientation,
     /// The EXIF date is not a valid date; capture date unknown.
     ExifDate,
+    /// The photo's alpha channel is ignored.
+    AlphaIgnored,
+    /// A CMYK JPEG was converted to RGB without its colour profile.
+    CmykConverted,
     /// No scale: lengths, areas, ink and density are null.
     NoScale,
     /// The camera blur is unknown: spread includes it.
@@ -65,6 +69,8 @@ impl WarningCode {
             WarningCode::ExifUnreadable => "exif_unreadable",
             WarningCode::ExifOrientation => "exif_orientation",
             WarningCode::ExifDate => "exif_date",
+            WarningCode::AlphaIgnored => "alpha_ignored",
+            WarningCode::CmykConverted => "cmyk_converted",
             WarningCode::NoScale => "no_scale",
             WarningCode::BlurUnknown => "blur_unknown",
             WarningCode::Shine => "shine",

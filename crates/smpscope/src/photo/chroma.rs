@@ -22,9 +22,9 @@ pub fn name(factors: (usize, usize)) -> String {
     }
 }
 
-/// The factors (horizontal, vertical) by which a JPEG's chroma is coarser than its luma, from the
-/// frame header; None when not subsampled, not a 3-component YCbCr-like JPEG, or not found.
-pub fn subsampling(b: &[u8]) -> Option<(usize, usize)> {
+/// The frame header (SOFn) of a JPEG: precision, height (2), width (2), number of components,
+/// then 3 bytes per component; None when not found before the first scan.
+fn frame_header(b: &[u8]) -> Option<&[u8]> {
     let mut i = 2;
     while i + 3 < b.len() && b[i] == 0xFF {
         let marker = b[i + 1];
@@ -33,18 +33,8 @@ pub fn subsampling(b: &[u8]) -> Option<(usize, usize)> {
             continue;
         }
         let len = u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize;
-        let is_frame = matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF);
-        if is_frame {
-            let seg = b.get(i + 4..i + 2 + len)?;
-            // precision, height (2), width (2), components, then 3 bytes per component.
-            if seg.len() < 6 + 9 || seg[5] != 3 {
-                return None;
-            }
-            let factors: Vec<(usize, usize)> =
-                (0..3).map(|k| ((seg[7 + 3 * k] >> 4) as usize, (seg[7 + 3 * k] & 15) as usize)).collect();
-            let (luma, cb, cr) = (factors[0], factors[1], factors[2]);
-            let coarse = (luma.0 / cb.0.max(1), luma.1 / cb.1.max(1));
-            return (cb == cr && cb == (1, 1) && coarse != (1, 1) && coarse.0 <= 2 && coarse.1 <= 2).then_some(coarse);
+        if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
+            return b.get(i + 4..i + 2 + len);
         }
         if marker == 0xDA || marker == 0xD9 {
             return None;
@@ -52,6 +42,26 @@ pub fn subsampling(b: &[u8]) -> Option<(usize, usize)> {
         i += 2 + len;
     }
     None
+}
+
+/// The number of colour components of a JPEG (1 grey, 3 YCbCr or RGB, 4 CMYK), from its frame
+/// header.
+pub fn components(b: &[u8]) -> Option<u8> {
+    frame_header(b)?.get(5).copied()
+}
+
+/// The factors (horizontal, vertical) by which a JPEG's chroma is coarser than its luma, from the
+/// frame header; None when not subsampled, not a 3-component YCbCr-like JPEG, or not found.
+pub fn subsampling(b: &[u8]) -> Option<(usize, usize)> {
+    let seg = frame_header(b)?;
+    if seg.len() < 6 + 9 || seg[5] != 3 {
+        return None;
+    }
+    let factors: Vec<(usize, usize)> =
+        (0..3).map(|k| ((seg[7 + 3 * k] >> 4) as usize, (seg[7 + 3 * k] & 15) as usize)).collect();
+    let (luma, cb, cr) = (factors[0], factors[1], factors[2]);
+    let coarse = (luma.0 / cb.0.max(1), luma.1 / cb.1.max(1));
+    (cb == cr && cb == (1, 1) && coarse != (1, 1) && coarse.0 <= 2 && coarse.1 <= 2).then_some(coarse)
 }
 
 /// JPEG's luma (BT.601 on the encoded values) of an 8-bit sRGB pixel.
