@@ -22,7 +22,7 @@ pub struct TrackArgs {
     #[command(flatten)]
     analysis: AnalysisArgs,
     /// Visit dates YYYY-MM-DD, one per visit in the order given (default: EXIF capture dates).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
     dates: Vec<NaiveDate>,
     /// ink_retained below which a touch-up is due.
     #[arg(long)]
@@ -106,6 +106,12 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
         write_csv(&track, p)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A visit date as the user writes it, with a message that says the format expected.
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date: write YYYY-MM-DD, e.g. 2024-03-14"))
 }
 
 /// Every output is writable and none is an input, before any visit is analysed.

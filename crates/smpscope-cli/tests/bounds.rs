@@ -68,3 +68,31 @@ fn parameter_files_refuse_absurd_numbers_and_unknown_keys() {
     let f = write("track.json", r#"{"touch_up_treshold": 0.4}"#);
     refused(&["track", v, v, "--track-params", &f], &["did you mean `touch_up_threshold`?"]);
 }
+
+#[test]
+fn visit_dates_and_repeated_photos_are_checked() {
+    let (v1, v2) = (fixture("patient/visit-1.jpg"), fixture("patient/visit-2.jpg"));
+    let (v1, v2) = (v1.to_str().unwrap(), v2.to_str().unwrap());
+    refused(&["track", v1, v1, "-q"], &["visit-1.jpg is given twice (visits 1 and 2)"]);
+    refused(
+        &["track", v1, v2, "--dates", "2024-13-01,2025-01-01", "-q"],
+        &["\"2024-13-01\" is not a date", "YYYY-MM-DD"],
+    );
+    refused(
+        &["track", v1, v2, "--dates", "1900-01-01,2025-01-01", "-q"],
+        &["1900-01-01 is outside 1990-01-01 to 2100-12-31"],
+    );
+    // Odd but possible: warned of in the document, not refused.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_smpscope"))
+        .args(["track", v1, v2, "--dates", "2031-05-01,2031-05-01", "--px-per-mm", "40", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let codes: Vec<&str> =
+        doc["warning_codes"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"same_date") && codes.contains(&"date_mismatch"), "{codes:?}");
+}

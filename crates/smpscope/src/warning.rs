@@ -42,6 +42,10 @@ pub enum WarningCode {
     /// No treated region was given and none could be found from the dots: density refers to the
     /// whole frame.
     RegionGuessed,
+    /// A visit's given date is far from the date its camera wrote.
+    DateMismatch,
+    /// Two visits have the same date.
+    SameDate,
     /// A visit could not be registered onto the first and is left out of the tracking.
     VisitLeftOut,
     /// A visit finds far fewer of its baseline's dots than the baseline shows.
@@ -80,6 +84,8 @@ impl WarningCode {
             WarningCode::LowSnr => "low_snr",
             WarningCode::NoDots => "no_dots",
             WarningCode::RegionGuessed => "region_guessed",
+            WarningCode::DateMismatch => "date_mismatch",
+            WarningCode::SameDate => "same_date",
             WarningCode::VisitLeftOut => "visit_left_out",
             WarningCode::FewDotsFound => "few_dots_found",
             WarningCode::FewSharedDots => "few_shared_dots",

@@ -11,6 +11,7 @@ pub mod change;
 pub mod identity;
 pub mod register;
 pub mod trend;
+pub mod visits;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -228,17 +229,6 @@ impl Track {
     }
 }
 
-fn visit_date(v: &Visit) -> Result<NaiveDate> {
-    let missing = || Error::MissingDate { source_name: v.analysis.image.source.clone() };
-    match v.date {
-        Some(d) => Ok(d),
-        None => {
-            let text = v.analysis.image.captured_at.as_deref().ok_or_else(missing)?;
-            NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").map_err(|_| missing())
-        }
-    }
-}
-
 fn centres(a: &Analysis) -> Vec<[f64; 2]> {
     a.dots.iter().map(|d| [d.x, d.y]).collect()
 }
@@ -389,8 +379,9 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     if visits.len() < 2 {
         return Err(Error::parameter("visits", format!("tracking needs at least two visits, not {}", visits.len())));
     }
+    let (visit_dates, date_warnings) = visits::checked_dates(&visits)?;
     let mut dated: Vec<(NaiveDate, Analysis)> =
-        visits.into_iter().map(|v| Ok((visit_date(&v)?, v.analysis))).collect::<Result<_>>()?;
+        visit_dates.into_iter().zip(visits.into_iter().map(|v| v.analysis)).collect();
     dated.sort_by_key(|(d, _)| *d);
     let frame = |a: &Analysis| (a.image.width as f64, a.image.height as f64);
     let first_centres = centres(&dated[0].1);
@@ -508,7 +499,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     let mut reports = Vec::with_capacity(analyses.len());
     let mut changes: Vec<Vec<Option<DotChange>>> = vec![vec![None; analyses.len()]; ids.len()];
     let mut baseline = 0;
-    let mut warnings: Vec<Warning> = left_out.iter().map(LeftOut::warning).collect();
+    let mut warnings: Vec<Warning> = date_warnings;
+    warnings.extend(left_out.iter().map(LeftOut::warning));
     for (t, a) in analyses.iter().enumerate() {
         let touch_up = touch_up_at[t];
         let b = baseline;

@@ -1,0 +1,93 @@
+//! The visits checked before they are tracked: each has a date within the years SMP photos can
+//! have, no photo is given twice, and what is odd but possible (a date given far from the one
+//! the camera wrote, two visits on one day) is said in a warning.
+
+use chrono::NaiveDate;
+
+use super::Visit;
+use crate::error::{Error, Result};
+use crate::warning::{Warning, WarningCode};
+
+/// Earliest visit date accepted: before SMP was practised.
+pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid date");
+/// Latest visit date accepted.
+pub const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2100, 12, 31).expect("a valid date");
+/// Days by which a given date may differ from the photo's own capture date without a warning.
+const DATE_MISMATCH_DAYS: i64 = 31;
+
+/// The date of each visit (given, else the EXIF capture date) and the warnings about them;
+/// an error for a visit without a date, a date out of range, or a photo given twice.
+pub fn checked_dates(visits: &[Visit]) -> Result<(Vec<NaiveDate>, Vec<Warning>)> {
+    let mut warnings = Vec::new();
+    let mut dates = Vec::with_capacity(visits.len());
+    for v in visits {
+        let source = &v.analysis.image.source;
+        let captured = capture_date(v);
+        let date = match v.date {
+            Some(d) => {
+                if let Some(c) = captured
+                    && (d - c).num_days().abs() > DATE_MISMATCH_DAYS
+                {
+                    warnings.push(Warning::new(
+                        WarningCode::DateMismatch,
+                        format!("{source}: the date given, {d}, is {} days from the date the camera wrote, {c}; the date given is used", (d - c).num_days().abs()),
+                    ));
+                }
+                d
+            }
+            None => captured.ok_or_else(|| Error::MissingDate { source_name: source.clone() })?,
+        };
+        if !(FIRST_DATE..=LAST_DATE).contains(&date) {
+            return Err(Error::parameter(
+                "dates",
+                format!("{source}: the visit date {date} is outside {FIRST_DATE} to {LAST_DATE}"),
+            ));
+        }
+        dates.push(date);
+    }
+    for (j, b) in visits.iter().enumerate() {
+        if let Some(i) = visits[..j].iter().position(|a| same_photo(a, b)) {
+            return Err(Error::parameter(
+                "visits",
+                format!(
+                    "{} is given twice (visits {} and {}): each visit must be a photo of its own",
+                    b.analysis.image.source,
+                    i + 1,
+                    j + 1
+                ),
+            ));
+        }
+    }
+    let mut by_date: Vec<(NaiveDate, &str)> =
+        dates.iter().zip(visits).map(|(d, v)| (*d, v.analysis.image.source.as_str())).collect();
+    by_date.sort();
+    for pair in by_date.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            warnings.push(Warning::new(
+                WarningCode::SameDate,
+                format!(
+                    "{} and {} have the same date, {}: what changes between them is the photo, not fade over time",
+                    pair[0].1, pair[1].1, pair[0].0
+                ),
+            ));
+        }
+    }
+    Ok((dates, warnings))
+}
+
+/// The capture date the camera wrote, when it reads as a date.
+fn capture_date(v: &Visit) -> Option<NaiveDate> {
+    let text = v.analysis.image.captured_at.as_deref()?;
+    NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok()
+}
+
+/// Whether two visits are the same photo: the same file, or the same pixels found the same dots.
+fn same_photo(a: &Visit, b: &Visit) -> bool {
+    let (a, b) = (&a.analysis, &b.analysis);
+    let same_file = a.image.source == b.image.source && !a.image.source.starts_with('<');
+    let same_dots = !a.dots.is_empty()
+        && (a.image.width, a.image.height) == (b.image.width, b.image.height)
+        && a.dots.len() == b.dots.len()
+        && a.dots.iter().zip(&b.dots).all(|(p, q)| p.x == q.x && p.y == q.y && p.peak_od == q.peak_od);
+    same_file || same_dots
+}
