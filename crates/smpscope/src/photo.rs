@@ -331,10 +331,10 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
             ));
         }
         None => {
-            return Err(Error::unreadable(
-                source,
-                format!("not a JPEG, PNG or TIFF file (it starts with {})", describe_start(bytes)),
-            ));
+            let what = unsupported_kind(bytes)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("not a JPEG, PNG or TIFF file (it starts with {})", describe_start(bytes)));
+            return Err(Error::unreadable(source, what));
         }
     };
     if format == "jpeg" && !jpeg_is_complete(bytes) {
@@ -348,7 +348,7 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
     let mut limits = Limits::default();
     limits.max_alloc = Some(2 * 1024 * 1024 * 1024);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| Error::unreadable(source, e.to_string()))?;
+    let mut decoder = reader.into_decoder().map_err(|e| Error::unreadable(source, decode_error(&e, format)))?;
     let (w, h) = decoder.dimensions();
     check_size(source, w as u64, h as u64)?;
     let exif_bytes = match decoder.exif_metadata() {
@@ -369,7 +369,8 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
     };
     let meta = exif_bytes.map(|b| read_exif(b, &mut warnings)).unwrap_or_default();
     let colour_type = decoder.color_type();
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| Error::unreadable(source, e.to_string()))?;
+    let mut img =
+        DynamicImage::from_decoder(decoder).map_err(|e| Error::unreadable(source, decode_error(&e, format)))?;
     // On the stored image: chroma's blocks are aligned with its corner, not the upright one.
     let subsampling = (format == "jpeg").then(|| chroma::subsampling(bytes)).flatten();
     let mut resampled_luma = match subsampling {
@@ -465,6 +466,42 @@ fn transparent_share(img: &DynamicImage) -> f64 {
         _ => 0,
     };
     zero as f64 / n
+}
+
+/// What a file the decoder cannot read is, by its first bytes, in words that say what to do.
+fn unsupported_kind(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0+") {
+        return Some("a BigTIFF file, which is not read: save the photo as a standard TIFF, PNG or JPEG");
+    }
+    if bytes.get(4..8) == Some(b"ftyp") {
+        let brand = bytes.get(8..12).unwrap_or_default();
+        if [&b"heic"[..], b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"].contains(&brand) {
+            return Some(
+                "a HEIC/HEIF photo (what phones save by default), which this build of smpscope does not read: export it as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible)",
+            );
+        }
+        if brand == b"avif" || brand == b"avis" {
+            return Some("an AVIF image, which is not read: export it as JPEG or PNG");
+        }
+    }
+    None
+}
+
+/// A decoder's failure in words: what is wrong with the file, not the decoder's internals.
+fn decode_error(e: &image::ImageError, format: &str) -> String {
+    use image::ImageError as E;
+    let format = format.to_uppercase();
+    match e {
+        E::Limits(_) => "decoding it would take more than 2 GB of memory (a damaged or hostile file)".into(),
+        E::Unsupported(_) => format!(
+            "it uses a {format} variant (colour type, bit depth or compression) that is not read: save it as an 8- or 16-bit RGB {format}, PNG or JPEG"
+        ),
+        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            format!("the {format} file ends too early (truncated)")
+        }
+        E::IoError(_) => format!("the {format} file cannot be read to its end (truncated or damaged)"),
+        _ => format!("the {format} data is damaged (corrupt or truncated); the decoder could not read it"),
+    }
 }
 
 fn describe_start(bytes: &[u8]) -> String {

@@ -74,3 +74,23 @@ fn cmyk_jpegs_are_read_with_a_warning() {
     let rgb = photo::load_path(&fixture("photos/demo-1.jpg")).unwrap();
     assert!(!codes(&rgb).contains(&WarningCode::CmykConverted));
 }
+
+#[test]
+fn unreadable_files_are_explained_without_decoder_internals() {
+    let leaks = ["ChunkType", "Unknown(", "Memory limit exceeded", "failed to fill whole buffer", "Format error"];
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(fixture("real/broken")).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.extend(std::fs::read_dir(fixture("real/formats")).unwrap().map(|e| e.unwrap().path()));
+    for path in dirs {
+        if let Err(e) = photo::load_path(&path) {
+            let msg = e.to_string();
+            assert!(!leaks.iter().any(|l| msg.contains(l)), "{msg}");
+        }
+    }
+    let said = |rel: &str| photo::load_path(&fixture(rel)).unwrap_err().to_string();
+    assert!(said("real/formats/pillow__hopper_bigtiff.tif").contains("a BigTIFF file"));
+    assert!(said("real/formats/pillow__hopper.heif").contains("a HEIC/HEIF photo"));
+    assert!(said("real/formats/exifrs__exif.heic").contains("export it as JPEG"));
+    assert!(said("real/broken/pillow__crash-2020-10-test.tif").contains("more than 2 GB of memory"));
+    assert!(said("real/broken/pillow__truncated_image.png").contains("ends too early"));
+}
