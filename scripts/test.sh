@@ -5,6 +5,8 @@
 # optional extras the tests use: pandas, dask[distributed], matplotlib, tqdm, nbclient and
 # ipykernel for the example notebook, which runs end to end). Each stage prints its time.
 set -euo pipefail
+# Nothing here reads standard input: cargo's probes of rustc must never see whatever it is.
+exec </dev/null
 cd "$(dirname "$0")/.."
 VENV="$(realpath -m "${SMPSCOPE_VENV:-target/venv}")"
 
