@@ -4,8 +4,11 @@
 //! kept as two where the second dot explains the blob better than its five parameters would by
 //! chance (the Bayesian information criterion; docs/decisions.md#overlapping-dots).
 
+use super::Inputs;
+use super::blur::{apparent, blur_variance};
 use super::fit::{Bounds, DotModel, GroupFit, Window};
-use super::{Inputs, apparent, blur_variance, eccentricity, fit_shapes, principal_axes};
+use super::members::fit_shapes;
+use super::shape::{eccentricity, principal_axes};
 
 /// Eccentricity of a lone fit above which it is tried as two dots: between lone dots and pairs
 /// of layered dots fitted as one (docs/decisions.md#overlapping-dots).
@@ -68,7 +71,8 @@ mod tests {
     use super::*;
     use crate::background::Background;
     use crate::detect::Candidate;
-    use crate::measure::{PixelScale, fit_members};
+    use crate::measure::PixelScale;
+    use crate::measure::members::fit_members;
     use crate::photo::{Photo, Pixels};
     use crate::plane::Plane;
 
