@@ -122,7 +122,7 @@ def test_bad_arrays_in_a_batch_are_entries_not_exceptions():
         ({"px_per_mm": True}, "px_per_mm"),
         ({"px_per_mm": [40]}, "px_per_mm"),
         ({"camera_blur_um": -1}, "camera_blur_um"),
-        ({"camera_blur_um": 1e9}, r"camera_blur_um.*1\.000e9 is outside the accepted range 0 to 50 um"),
+        ({"camera_blur_um": 1e9}, r"camera_blur_um.*1\.000e9 is outside the accepted range 0 to 150 um"),
         ({"params": {"detect": {"max_diameter_um": 1e15}}}, r"max_diameter_um.*20 to 2000 um"),
         ({"params": {"detect": {"min_diamter_um": 300}}}, "did you mean `min_diameter_um`"),
         ({"params": {"px_per_mmm": 40}}, "did you mean `px_per_mm`"),

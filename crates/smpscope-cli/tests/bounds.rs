@@ -31,7 +31,7 @@ fn refused(args: &[&str], wanted: &[&str]) {
 fn absurd_numbers_are_refused_with_their_range() {
     let photo = fixture("photos/demo-1.jpg");
     let p = photo.to_str().unwrap();
-    refused(&["analyze", p, "--camera-blur-um", "1e9"], &["camera_blur_um", "1.000e9", "0 to 50 um", "typical"]);
+    refused(&["analyze", p, "--camera-blur-um", "1e9"], &["camera_blur_um", "1.000e9", "0 to 150 um", "typical"]);
     refused(&["analyze", p, "--px-per-mm", "1e308"], &["px_per_mm", "1.000e308", "1 to 5000 px/mm"]);
     refused(&["analyze", p, "--px-per-mm", "NaN"], &["px_per_mm", "NaN"]);
     refused(&["analyze", p, "--threads", "100000"], &["threads", "1 to 256"]);
@@ -60,7 +60,7 @@ fn parameter_files_refuse_absurd_numbers_and_unknown_keys() {
     let f = write("top.json", r#"{"px_per_mmm": 40}"#);
     refused(&["analyze", p, "--params", &f], &["did you mean `px_per_mm`?"]);
     let f = write("blur.toml", "[[device]]\nmake = \"a\"\nmodel = \"b\"\npx_per_mm = 40\nblur_um = 1e9\n");
-    refused(&["analyze", p, "--profiles", &f], &["blur.toml", "blur_um", "1.000e9", "0 to 50 um"]);
+    refused(&["analyze", p, "--profiles", &f], &["blur.toml", "blur_um", "1.000e9", "0 to 150 um"]);
     let f = write("key.toml", "[[device]]\nmake = \"a\"\nmodel = \"b\"\npx_per_mm = 40\nblur = 5\n");
     refused(&["analyze", p, "--profiles", &f], &["key.toml", "unknown field `blur`", "did you mean `blur_um`?"]);
     let v = fixture("patient/visit-1.jpg");

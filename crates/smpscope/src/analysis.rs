@@ -42,9 +42,9 @@ pub struct Params {
 
 /// The scale a caller may give, px per mm (also a device profile's).
 pub const PX_PER_MM: Range = Range { name: "px_per_mm", min: 1.0, max: 5000.0, unit: "px/mm", typical: "15-120" };
-/// The camera blur a caller may give, Gaussian sigma in um (also a device profile's): beyond
-/// 50 um a 100 um dot is a smudge.
-pub const CAMERA_BLUR_UM: Range = Range { name: "camera_blur_um", min: 0.0, max: 50.0, unit: "um", typical: "5-20" };
+/// The camera blur a caller may give, Gaussian sigma in um (also a device profile's): a soft
+/// photo at 20 px/mm blurs by 60-70 um, and beyond 150 um a 100 um dot is a smudge.
+pub const CAMERA_BLUR_UM: Range = Range { name: "camera_blur_um", min: 0.0, max: 150.0, unit: "um", typical: "5-40" };
 
 impl Params {
     /// Checks every number is within its [`Range`] (and the detected sizes in order).
