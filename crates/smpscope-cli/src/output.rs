@@ -51,10 +51,16 @@ pub fn writable_dir(dir: &Path) -> Result<(), Error> {
     tempfile::NamedTempFile::new_in(dir).map(drop).map_err(|e| write_error(dir, e))
 }
 
+/// Whether `path` exists and is neither a file nor a folder (/dev/null, a FIFO, a terminal):
+/// such a target is written in place, never renamed over.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// Checks that `path` ("-" = standard output) can be written: not a folder, not an input, and
 /// its folder accepts a new file.
 pub fn writable_file(path: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
-    if path.as_os_str() == "-" {
+    if path.as_os_str() == "-" || is_special(path) {
         return Ok(());
     }
     if path.is_dir() {
@@ -68,8 +74,16 @@ pub fn writable_file(path: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
     tempfile::NamedTempFile::new_in(dir).map(drop).map_err(|e| write_error(path, e))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, renamed over it.
+/// Writes `bytes` to `path` atomically: a temporary file beside it, renamed over it. A special
+/// file (/dev/null, a FIFO) is written in place: renaming over it would replace the device.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    if is_special(path) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| write_error(path, e));
+    }
     let mut tmp = tempfile::NamedTempFile::new_in(parent(path)).map_err(|e| write_error(path, e))?;
     tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_data()).map_err(|e| write_error(path, e))?;
     tmp.persist(path).map(drop).map_err(|e| write_error(path, e.error))
@@ -112,6 +126,16 @@ mod tests {
         assert!(writable_file(dir.path(), &[]).unwrap_err().to_string().contains("is a folder"));
         let missing = dir.path().join("no/such/folder/out.json");
         assert!(writable_file(&missing, &[]).unwrap_err().to_string().contains("does not exist"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dev_null_is_written_to_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let null = Path::new("/dev/null");
+        writable_file(null, &[]).unwrap();
+        write_text(null, "a document").unwrap();
+        assert!(std::fs::metadata(null).unwrap().file_type().is_char_device());
     }
 
     #[test]
