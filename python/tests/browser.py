@@ -54,7 +54,12 @@ def run(page: pathlib.Path, *args: str, timeout: float = 90) -> tuple[str, list[
             page.resolve().as_uri(),
         ]
         done = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=os.environ | {"HOME": tmp}
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            env=os.environ | {"HOME": tmp},
         )
         assert done.returncode == 0, done.stderr[-2000:]
         console = [m.group(1) for m in re.finditer(r":CONSOLE[^\]]*\] (.*)", done.stderr)]
