@@ -90,7 +90,7 @@ fn header(placed: &[Placed]) -> Vec<(String, String)> {
         ("Device".into(), device),
     ];
     let blur = distinct(placed.iter().map(|p| match p.visit.analysis.scale.camera_blur_um {
-        Some(b) => format!("{} um (removed from the spread)", num(Some(b), 1)),
+        Some(b) => format!("{} µm (removed from the spread)", num(Some(b), 1)),
         None => "unknown (the spread includes it)".into(),
     }));
     h.push(("Camera blur".into(), blur));

@@ -166,7 +166,7 @@ fn facts(p: &Placed) -> Vec<(String, String)> {
             },
         ),
         ("Regularity (Clark-Evans: 1 random, above 1 regular)".into(), num(s.spacing.clark_evans, 2)),
-        ("Coverage of the region by pigment".into(), percent(s.coverage)),
+        ("Coverage of the region by pigment".into(), num(s.coverage.map(|c| 100.0 * c), 1) + " %"),
         ("Focus (blur of the sharpest dots)".into(), format!("{} µm", num(s.quality.focus_blur_um, 0))),
         ("Scale".into(), scale_words(a)),
     ];
