@@ -2,6 +2,7 @@
 Chromium (offline, no console error, no request leaving the file, the print to A4 PDF and a
 screenshot)."""
 
+import json
 import pathlib
 import re
 import shutil
@@ -106,3 +107,15 @@ def test_a_screenshot_shows_the_fade_plot(patient_report):
     marks = int((np.abs(pixels - [31, 78, 140]).sum(axis=2) < 12).sum())
     curve = int((np.abs(pixels - [200, 90, 20]).sum(axis=2) < 12).sum())
     assert marks > 50 and curve > 50, (marks, curve)
+
+
+def test_ink_per_cm2_is_the_ink_in_the_region_over_its_area(demo_photos):
+    a = smpscope.analyze(demo_photos[0], profiles=PROFILES)
+    s = a.summary
+    # The demo photos' region is the whole frame: every dot is inside it.
+    assert s["region"]["method"] == "whole_frame"
+    total = sum(d["ink"] for d in json.loads(a.to_json())["dots"])
+    assert s["ink_per_cm2"] == pytest.approx(total / s["region"]["area_cm2"], rel=1e-9)
+    assert s["ink_per_cm2"] > 0
+    assert smpscope.summaries([a])["ink_per_cm2"][0] == s["ink_per_cm2"]
+    assert smpscope.analyze(demo_photos[0]).summary["ink_per_cm2"] is None

@@ -178,7 +178,7 @@ fn headline(track: Option<&Track>, placed: &[Placed]) -> Vec<String> {
 }
 
 fn columns(single: bool) -> Vec<String> {
-    let mut c = vec!["", "Date", "Dots", "Density /cm²", "Diameter µm", "Spread µm", "Peak OD"];
+    let mut c = vec!["", "Date", "Dots", "Density /cm²", "Ink OD·mm²/cm²", "Diameter µm", "Spread µm", "Peak OD"];
     if !single {
         c.extend(["Months", "Ink retained", "Dots retained", "Spread growth µm", "Touch-up"]);
     }
@@ -193,6 +193,7 @@ fn row(p: &Placed, single: bool) -> Vec<String> {
         p.date().unwrap_or_else(|| "–".into()),
         s.dot_count.to_string(),
         num(s.density_per_cm2, 1),
+        num(s.ink_per_cm2, 3),
         num(d.diameter_um.map(|x| x.median), 0),
         num(d.spread_um.map(|x| x.median), 0),
         num(d.peak_od.map(|x| x.median), 3),

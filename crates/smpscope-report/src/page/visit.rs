@@ -149,6 +149,7 @@ fn facts(p: &Placed) -> Vec<(String, String)> {
     let mut f = vec![
         ("Dots in the treated region".to_string(), s.dot_count.to_string()),
         ("Density".into(), format!("{} per cm²", num(s.density_per_cm2, 1))),
+        ("Ink per area of the region".into(), format!("{} OD·mm² per cm²", num(s.ink_per_cm2, 3))),
         ("Treated region".into(), format!("{} cm² ({})", num(s.region.area_cm2, 2), region_words(a))),
         ("Deposit diameter, median (10th–90th %)".into(), spread(d.diameter_um.as_ref(), 0, "µm")),
         ("Spread (sigma)".into(), spread(d.spread_um.as_ref(), 0, "µm")),
