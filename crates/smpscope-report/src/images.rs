@@ -4,7 +4,6 @@
 
 use base64::Engine as _;
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{ImageEncoder, Rgb, RgbImage};
 use imageproc::drawing::draw_hollow_circle_mut;
 use smpscope::Analysis;
@@ -23,7 +22,8 @@ pub fn photo_with_dots(rgb: &RgbImage, analysis: &Analysis, max_side: u32) -> Rg
     let mut small = if factor < 1.0 {
         let (sw, sh) =
             ((f64::from(w) * factor).round().max(1.0) as u32, (f64::from(h) * factor).round().max(1.0) as u32);
-        image::imageops::resize(rgb, sw, sh, FilterType::Triangle)
+        // Area averaging: fast on 12 MP photos, and free of aliasing when shrinking.
+        image::imageops::thumbnail(rgb, sw, sh)
     } else {
         rgb.clone()
     };

@@ -7,6 +7,7 @@ mod quality;
 mod summary;
 mod visit;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use smpscope::track::{LeftOut, VisitReport};
 
@@ -104,7 +105,7 @@ pub fn assemble(report: &Report, params: &ReportParams) -> Result<Page, ReportEr
     let single = placed.len() == 1;
     // Each photo is converted to 8-bit RGB once, for its picture and its crop.
     let rgb: Vec<Option<image::RgbImage>> =
-        placed.iter().map(|p| p.visit.photo.as_ref().map(|ph| ph.to_rgb8())).collect();
+        placed.par_iter().map(|p| p.visit.photo.as_ref().map(|ph| ph.to_rgb8())).collect();
     let title = match &report.label {
         Some(l) => format!("SMP report: {l}"),
         None => "SMP report".to_string(),

@@ -2,6 +2,7 @@
 //! the distributions of its dots.
 
 use image::RgbImage;
+use rayon::prelude::*;
 use serde::Serialize;
 use smpscope::{Analysis, Dot};
 
@@ -65,7 +66,7 @@ pub fn assemble(
     let ranges: Vec<Option<(f64, f64)>> =
         MEASURES.iter().map(|m| common_range(placed.iter().map(|p| &p.visit.analysis), m.value)).collect();
     placed
-        .iter()
+        .par_iter()
         .zip(rgb)
         .map(|(p, rgb)| {
             let a = &p.visit.analysis;
