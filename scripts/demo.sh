@@ -2,7 +2,8 @@
 # The main job on the bundled fixtures: build the command; analyse the demo photos (scale from
 # the device profile matched on EXIF), writing one JSON document and one overlay per photo to
 # out/; then track the demo patient's four visits (fixtures/patient) into out/patient.track.json
-# and out/patient.csv, and print what changed.
+# and out/patient.csv, print what changed, and write the demo patient's report (one HTML file) to
+# out/patient.report.html.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p smpscope-cli
@@ -41,3 +42,12 @@ if t["half_life_months"] is not None:
 else:
     print("  " + (t["note"] or "no forecast"))
 PY
+
+# The clinician's report of the demo patient: one HTML file (no network, prints to A4), from the
+# documents just written so that nothing is analysed again.
+./target/release/smpscope analyze fixtures/patient/visit-*.jpg --profiles fixtures/devices.toml \
+  --json out/patient.visits.json -q
+./target/release/smpscope report out/patient.visits.json --track out/patient.track.json \
+  --label "Demo patient" --out out/patient.report.html -q
+echo
+echo "demo patient's report: $(pwd)/out/patient.report.html (open it in a browser; print it to A4)"

@@ -3,7 +3,8 @@
 # Rust tests (core, command, generator, accuracy on a small synthetic set), and the Python tests
 # against the abi3 wheel installed in a fresh virtual environment with no Rust on PATH (with the
 # optional extras the tests use: pandas, dask[distributed], matplotlib, tqdm, nbclient and
-# ipykernel for the example notebook, which runs end to end). Each stage prints its time.
+# ipykernel for the example notebook, which runs end to end), and the report in a headless
+# Chromium (Debian's package, installed when missing). Each stage prints its time.
 set -euo pipefail
 # Nothing here reads standard input: cargo's probes of rustc must never see whatever it is.
 exec </dev/null
@@ -53,6 +54,14 @@ stage "ruff (lint and format)"
 
 stage "stubtest (the compiled module against python/smpscope/_smpscope.pyi)"
 "$VENV/bin/python" -m mypy.stubtest smpscope._smpscope --ignore-missing-stub
+
+stage "chromium (the report's browser tests; Debian's package, installed when missing)"
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    # A fresh CI machine has none; when it cannot be installed, the browser tests say so and skip.
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
+        >target/chromium-install.log 2>&1 || echo "chromium could not be installed: see target/chromium-install.log"
+fi
+command -v chromium >/dev/null && chromium --version 2>/dev/null || echo "no chromium: the browser tests will skip"
 
 stage "python tests (the installed wheel, no Rust on PATH)"
 (cd python/tests && PATH="$NO_RUST_PATH" "$VENV/bin/python" -m pytest -q -p no:cacheprovider)

@@ -1,8 +1,9 @@
 """smpscope: measure scalp micropigmentation (SMP) pigment dots in scalp photos.
 
 Functions: ``analyze`` (one photo), ``analyze_many`` (a batch on all cores), ``track`` (the
-same dots across visits: fade, spread, colour shift, touch-up forecast), ``summaries`` (a
-tidy table of per-photo summaries). ``smpscope.cluster`` runs batches on a Dask cluster.
+same dots across visits: fade, spread, colour shift, touch-up forecast), ``report`` (the
+clinician's HTML report of a photo or a series), ``summaries`` (a tidy table of per-photo
+summaries). ``smpscope.cluster`` runs batches on a Dask cluster.
 
 Units: dot lengths in micrometres (``*_um``) with pixel twins (``*_px``, always given);
 spacing in millimetres; areas in cm^2; density in dots per cm^2; ink in OD*mm^2 (integrated
@@ -17,7 +18,7 @@ ValueError), ``ScaleError``, ``RegistrationError``, ``DateError``.
 from __future__ import annotations
 
 from . import _smpscope
-from ._api import analyze, analyze_many, track
+from ._api import analyze, analyze_many, report, track
 from ._errors import DateError, ParameterError, PhotoError, RegistrationError, ScaleError, SmpscopeError
 from ._results import Analysis, Batch, Failure, summaries
 from ._track import Track
@@ -41,6 +42,7 @@ __all__ = [
     "Track",
     "analyze",
     "analyze_many",
+    "report",
     "summaries",
     "track",
 ]

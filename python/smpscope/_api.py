@@ -7,6 +7,7 @@ import datetime as _dt
 import json
 import math
 import os
+import pathlib
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable, Union
@@ -303,3 +304,63 @@ def _in_date_order(
     if [a.source for a in ordered] != [r["source"] for r in reports]:
         return None
     return ordered
+
+
+def report(
+    photos: PathLike | Sequence[PathLike],
+    dates: Sequence[DateLike] | None = None,
+    px_per_mm: float | None = None,
+    roi: RoiLike = None,
+    *,
+    out: PathLike,
+    label: str | None = None,
+    camera_blur_um: float | None = None,
+    profiles: PathLike | None = None,
+    params: dict[str, Any] | None = None,
+    threshold: float = 0.5,
+    track_params: dict[str, Any] | None = None,
+    threads: int | None = None,
+) -> pathlib.Path:
+    """Write the clinician's report: one self-contained HTML file (no network; pictures
+    embedded without EXIF; prints to A4) of one photo or of the visits of one scalp area.
+
+    photos: one photo path, or the visits' photo paths in any order (ordered by date, given in
+        ``dates`` or from EXIF, and tracked as in ``track``).
+    out: the report file to write (atomically; never one of the photos).
+    label: the patient's label shown in the header (e.g. a clinic reference).
+    Other arguments as in ``analyze`` and ``track``. The GIL is released throughout.
+
+    Returns the path of the report. Raises the errors of ``analyze`` and ``track``, and
+    ParameterError when ``out`` cannot be written.
+    """
+    paths = [photos] if isinstance(photos, (str, os.PathLike)) else list(photos)
+    for p in paths:
+        if not isinstance(p, (str, os.PathLike)):
+            raise _bad(f"report takes photo paths, not {type(p).__name__}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise _bad(f"out must be a path, not {type(out).__name__}")
+    if label is not None and not isinstance(label, str):
+        raise _bad(f"label must be a string, not {type(label).__name__}")
+    tp: dict[str, Any] = dict(track_params or {})
+    tp["touch_up_threshold"] = _number("threshold", threshold)
+    date_args = None
+    if dates is not None:
+        if isinstance(dates, (str, _dt.date)):
+            raise _bad("dates must be a list, one date per photo")
+        date_args = [_date(i, d) for i, d in enumerate(dates)]
+    try:
+        tpj = json.dumps(tp, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise _bad(f"invalid tracking parameters: {e}") from None
+    written = _smpscope.report(
+        [os.fspath(p) for p in paths],
+        os.fspath(out),
+        date_args,
+        _params_json(px_per_mm, camera_blur_um, params),
+        tpj,
+        _roi(roi),
+        _path_or_none("profiles", profiles),
+        label,
+        _threads(threads),
+    )
+    return pathlib.Path(written)

@@ -126,11 +126,12 @@ class Analysis:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """Per-photo summary: ``dot_count``; ``density_per_cm2`` (dots/cm^2) in the treated
-        ``region`` (``area_cm2``, ``method``); ``distributions`` (median, p10, p90) of
-        diameter_um, spread_um, fwhm_um (um), peak_od, ink (OD*mm^2) and delta_e (CIEDE2000);
-        ``spacing`` (nearest neighbour, mm; Clark-Evans ratio); ``coverage`` (0..1);
-        ``quality`` (noise OD, clipped fraction, focus blur px/um, median SNR); ``rejected``."""
+        """Per-photo summary: ``dot_count``; ``density_per_cm2`` (dots/cm^2) and ``ink_per_cm2``
+        (OD*mm^2 of ink per cm^2) in the treated ``region`` (``area_cm2``, ``method``);
+        ``distributions`` (median, p10, p90) of diameter_um, spread_um, fwhm_um (um), peak_od,
+        ink (OD*mm^2) and delta_e (CIEDE2000); ``spacing`` (nearest neighbour, mm; Clark-Evans
+        ratio); ``coverage`` (0..1); ``quality`` (noise OD, clipped fraction, focus blur px/um,
+        median SNR); ``rejected``."""
         return self._doc["summary"]
 
     @property
@@ -350,6 +351,7 @@ def _summary_row(a: Analysis) -> dict[str, Any]:
         "camera_blur_um": a.scale.get("camera_blur_um"),
         "dot_count": s["dot_count"],
         "density_per_cm2": s["density_per_cm2"],
+        "ink_per_cm2": s.get("ink_per_cm2"),
     }
     _flatten("region", s["region"], row)
     for name, dist in s["distributions"].items():
@@ -367,9 +369,9 @@ def summaries(results: Iterable[Result]):
     ``ok`` False and the error), in the order given: a pandas DataFrame when pandas is
     installed, else a dict of numpy arrays. Columns: source, ok, error_kind, error,
     captured_at, width, height, px_per_mm, scale_source, dot_count, density_per_cm2
-    (dots/cm^2), region_* (area_cm2, area_px, method), <measure>_median/_p10/_p90 for
-    diameter_um, spread_um, fwhm_um (um), peak_od, ink (OD*mm^2), delta_e; nn_*_mm (mm),
-    nn_median_px, clark_evans, quality_*, rejected_*, coverage, warnings (count)."""
+    (dots/cm^2), ink_per_cm2 (OD*mm^2/cm^2), region_* (area_cm2, area_px, method),
+    <measure>_median/_p10/_p90 for diameter_um, spread_um, fwhm_um (um), peak_od, ink
+    (OD*mm^2), delta_e; nn_*_mm (mm), nn_median_px, clark_evans, quality_*, rejected_*, coverage, warnings (count)."""
     rows = [r.summary_row() for r in results]
     columns: dict[str, None] = {}
     for r in rows:

@@ -41,6 +41,17 @@ def track(
     require_scale: bool = False,
     threads: int | None = None,
 ) -> tuple[str, list[str]]: ...
+def report(
+    photos: Sequence[str],
+    out: str,
+    dates: Sequence[str | None] | None = None,
+    params_json: str = "{}",
+    track_params_json: str = "{}",
+    roi: Any = None,
+    profiles: str | None = None,
+    label: str | None = None,
+    threads: int | None = None,
+) -> str: ...
 def overlay(photo: _Photo, analysis_json: str, max_side: int | None = None) -> npt.NDArray[np.uint8]: ...
 def overlay_png(photo: _Photo, analysis_json: str, max_side: int | None = None) -> bytes: ...
 def load_profiles(path: str) -> str: ...

@@ -9,6 +9,7 @@ mod errors;
 mod input;
 mod overlay;
 mod params;
+mod report;
 mod track;
 
 // Analysing a 12 MP photo allocates and frees full-frame planes, about 1.2 GB in all: the system
@@ -24,6 +25,7 @@ fn _smpscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analyze::analyze, m)?)?;
     m.add_function(wrap_pyfunction!(analyze::analyze_many, m)?)?;
     m.add_function(wrap_pyfunction!(track::track, m)?)?;
+    m.add_function(wrap_pyfunction!(report::report, m)?)?;
     m.add_function(wrap_pyfunction!(overlay::overlay, m)?)?;
     m.add_function(wrap_pyfunction!(overlay::overlay_png, m)?)?;
     m.add_function(wrap_pyfunction!(params::load_profiles, m)?)?;

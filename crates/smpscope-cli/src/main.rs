@@ -4,6 +4,7 @@
 
 mod analyze;
 mod output;
+mod report;
 mod track;
 
 // Analysing a 12 MP photo allocates and frees full-frame planes, about 1.2 GB in all: the system
@@ -33,6 +34,8 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Follow the same dots across visits: fade, spread, colour shift and a touch-up forecast.
     Track(track::TrackArgs),
+    /// The clinician's report: one self-contained HTML file of a photo or a series of visits.
+    Report(report::ReportArgs),
 }
 
 /// How photos are analysed: shared by every subcommand.
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Analyze(args) => analyze::run(args),
         Command::Track(args) => track::run(args),
+        Command::Report(args) => report::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("smpscope: {e}");

@@ -43,12 +43,7 @@ pub struct TrackArgs {
 
 pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     let params = a.analysis.params()?;
-    let mut track_params: TrackParams = match &a.track_params {
-        Some(p) => read_config(p, "tracking parameters")?,
-        None => TrackParams::default(),
-    };
-    track_params.touch_up_threshold = a.threshold.unwrap_or(track_params.touch_up_threshold);
-    track_params.validate()?;
+    let track_params = track_params(a.track_params.as_deref(), a.threshold)?;
     check_outputs(&a)?;
     let bar = a.analysis.progress(a.visits.len());
     let loaded: Vec<Result<Vec<Analysis>, Error>> = a.analysis.pool()?.install(|| {
@@ -79,17 +74,7 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
             reason: format!("{} visit given; tracking needs at least 2", analyses.len()),
         });
     }
-    if !a.dates.is_empty() && a.dates.len() != analyses.len() {
-        return Err(Error::InvalidParameter {
-            name: "dates".into(),
-            reason: format!("{} dates for {} visits", a.dates.len(), analyses.len()),
-        });
-    }
-    let visits: Vec<Visit> = analyses
-        .into_iter()
-        .enumerate()
-        .map(|(i, analysis)| Visit { analysis, date: a.dates.get(i).copied() })
-        .collect();
+    let visits = with_dates(analyses, &a.dates)?;
     let track = match smpscope::track(visits, &track_params) {
         Ok(t) => t,
         Err(e) => match e.source_name() {
@@ -108,8 +93,31 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The visits with their dates given (none: each from its EXIF capture date); as many dates as
+/// visits, or none.
+pub fn with_dates(analyses: Vec<Analysis>, dates: &[NaiveDate]) -> Result<Vec<Visit>, Error> {
+    if !dates.is_empty() && dates.len() != analyses.len() {
+        return Err(Error::InvalidParameter {
+            name: "dates".into(),
+            reason: format!("{} dates for {} visits", dates.len(), analyses.len()),
+        });
+    }
+    Ok(analyses.into_iter().enumerate().map(|(i, analysis)| Visit { analysis, date: dates.get(i).copied() }).collect())
+}
+
+/// The tracking parameters: the file given, then the threshold given, checked.
+pub fn track_params(file: Option<&Path>, threshold: Option<f64>) -> Result<TrackParams, Error> {
+    let mut track_params: TrackParams = match file {
+        Some(p) => read_config(p, "tracking parameters")?,
+        None => TrackParams::default(),
+    };
+    track_params.touch_up_threshold = threshold.unwrap_or(track_params.touch_up_threshold);
+    track_params.validate()?;
+    Ok(track_params)
+}
+
 /// A visit date as the user writes it, with a message that says the format expected.
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a date: write YYYY-MM-DD, e.g. 2024-03-14"))
 }
@@ -141,7 +149,7 @@ const MAX_DOCUMENT_BYTES: u64 = 512 << 20;
 /// The analyses in a JSON file: one `smpscope.analysis/1` document, or an array of them (as
 /// `analyze --json FILE` writes). Each is checked by its `schema`; fields added by later versions
 /// are accepted. An error names the file and, in an array, the document.
-fn read_documents(path: &Path) -> Result<Vec<Analysis>, Error> {
+pub fn read_documents(path: &Path) -> Result<Vec<Analysis>, Error> {
     let name = path.display().to_string();
     let bad = |reason: String| Error::BadInputFile { source_name: name.clone(), reason };
     let size = std::fs::metadata(path).map_err(|e| Error::Io { source_name: name.clone(), reason: e.to_string() })?;
@@ -183,7 +191,7 @@ fn read_documents(path: &Path) -> Result<Vec<Analysis>, Error> {
 }
 
 /// A visit that cannot be used stops the tracking: its error record goes to standard output.
-fn fail(path: &Path, e: &Error) -> ExitCode {
+pub fn fail(path: &Path, e: &Error) -> ExitCode {
     eprintln!("smpscope: {e}");
     println!("{}", pretty(&error_record(path, e)));
     ExitCode::from(1)

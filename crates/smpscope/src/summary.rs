@@ -99,6 +99,11 @@ pub struct Summary {
     pub dot_count: usize,
     /// Dots per cm^2 inside the treated region (null without a scale).
     pub density_per_cm2: Option<f64>,
+    /// Ink of the dots inside the treated region over its area, OD*mm^2 per cm^2: how much
+    /// pigment is there, in one number (null without a scale; absent from documents written
+    /// before it existed).
+    #[serde(default)]
+    pub ink_per_cm2: Option<f64>,
     /// The treated region the count and density refer to.
     pub region: RegionSummary,
     /// Distributions of the per-dot measures over the dots in the region.
@@ -204,6 +209,7 @@ pub fn summarise(
     Summary {
         dot_count: inside.len(),
         density_per_cm2: area_cm2.map(|a| inside.len() as f64 / a),
+        ink_per_cm2: area_cm2.filter(|&a| a > 0.0).map(|a| inside.iter().filter_map(|d| d.ink).sum::<f64>() / a),
         region: RegionSummary { method: region.method, area_cm2, area_px: region.area_px },
         distributions: Distributions {
             diameter_um: dist(&|d| d.diameter_um),
@@ -284,6 +290,25 @@ mod tests {
         assert!(nearest_neighbour_px(&p).iter().all(|&d| (d - 7.0).abs() < 1e-9));
         let two = nearest_neighbour_px(&[(0.0, 0.0), (300.0, 400.0)]);
         assert_eq!(two, vec![500.0, 500.0]);
+    }
+
+    #[test]
+    fn ink_per_cm2_is_the_ink_inside_over_the_area() {
+        // 100 dots of 0.01 OD*mm^2 on 1 cm^2 (400 x 400 px at 40 px/mm).
+        let dots: Vec<Dot> = (0..100)
+            .map(|i| Dot {
+                x: 20.0 + 40.0 * (i % 10) as f64,
+                y: 20.0 + 40.0 * (i / 10) as f64,
+                ink: Some(0.01),
+                ..Default::default()
+            })
+            .collect();
+        let figures = || PhotoFigures { noise_od: 0.005, clipped_fraction: 0.0, dot_blur_px: vec![1.0; 100] };
+        let region = Region::whole_frame(400, 400);
+        let s = summarise(&dots, &region, Some(40.0), figures(), Rejections::default(), &mut Vec::new());
+        assert!((s.ink_per_cm2.unwrap() - 1.0).abs() < 1e-9, "{:?}", s.ink_per_cm2);
+        let s = summarise(&dots, &region, None, figures(), Rejections::default(), &mut Vec::new());
+        assert_eq!(s.ink_per_cm2, None);
     }
 
     #[test]
