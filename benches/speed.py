@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from accuracy_lib import generators, scoring, sep_baseline
+from accuracy_lib import generators, scoring, sep_baseline  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 REASONS = ("dark_patch", "faint", "elongated", "brown", "out_of_size_range", "failed_fit")
@@ -121,11 +121,7 @@ def summarise(gen: str, rows: list[dict[str, Any]], sep_k: float) -> dict[str, A
         "failed": [r["photo"] for r in rows if r["error"]],
     }
     if sep_ms:
-        out["sep_ms_per_mp"] = {
-            "median": statistics.median(sep_ms),
-            "mean": statistics.fmean(sep_ms),
-            "worst": max(sep_ms),
-        }
+        out["sep_ms_per_mp"] = {"median": statistics.median(sep_ms), "mean": statistics.fmean(sep_ms), "worst": max(sep_ms)}
         out["sep_k"] = sep_k
         out["sep_f1"] = f1([r["sep_match"] for r in rows])
         out["smpscope_faster_on"] = sum(1 for r in rows if 1000.0 * r["cpu_seconds"] < r["sep_cpu_ms"])
@@ -135,15 +131,10 @@ def summarise(gen: str, rows: list[dict[str, Any]], sep_k: float) -> dict[str, A
 def print_table(gen: str, s: dict[str, Any]) -> None:
     m = s["smpscope_ms_per_mp"]
     print(f"\n[{gen}] {s['photos']} photos, {s['megapixels']:.1f} MP")
-    print(
-        f"  smpscope CPU ms/MP: median {m['median']:.0f}, mean {m['mean']:.0f}, "
-        f"worst {m['worst']:.0f}, pooled {m['pooled']:.0f}"
-    )
+    print(f"  smpscope CPU ms/MP: median {m['median']:.0f}, mean {m['mean']:.0f}, worst {m['worst']:.0f}, pooled {m['pooled']:.0f}")
     if "sep_ms_per_mp" in s:
         p = s["sep_ms_per_mp"]
-        print(
-            f"  sep (k={s['sep_k']}) CPU ms/MP: median {p['median']:.0f}, mean {p['mean']:.0f}, worst {p['worst']:.0f}"
-        )
+        print(f"  sep (k={s['sep_k']}) CPU ms/MP: median {p['median']:.0f}, mean {p['mean']:.0f}, worst {p['worst']:.0f}")
         print(f"  smpscope faster on {s['smpscope_faster_on']} of {s['photos']} photos")
         print(f"  F1: smpscope {s['smpscope_f1']:.3f}, sep {s['sep_f1']:.3f}")
     b = s["bytes_per_pixel"]
