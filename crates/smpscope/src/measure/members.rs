@@ -5,7 +5,7 @@ use super::accept::describe;
 use super::blur::{apparent, blur_variance, photo_blur};
 use super::colour::channel_amplitudes;
 use super::fit::{Bounds, DotModel, Free, GroupFit, Window, fit_group};
-use super::{Dot, Inputs, MeasureParams, Reject, overlap, profile, screen};
+use super::{Dot, Inputs, MeasureParams, Reject, overlap, profile};
 use crate::detect::Candidate;
 use crate::plane::Plane;
 
@@ -69,17 +69,7 @@ pub(super) fn fit_members(
         .map(|i| win.od[i] as f32)
         .collect();
     let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
-    let starts = starts(inp, &members, offset, spread);
-    let bounds: Vec<Bounds> =
-        members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
-    let fit = fit_shapes(inp, &win, &starts, offset, &bounds, spread);
-    (win, fit, bounds)
-}
-
-/// Starting models from the candidates: their detected size and the peak density above the
-/// window's `offset`.
-fn starts(inp: &Inputs, members: &[&Candidate], offset: f64, spread: Option<f64>) -> Vec<DotModel> {
-    members
+    let starts: Vec<DotModel> = members
         .iter()
         .map(|c| {
             let peak = local_peak(inp.od, c) - offset;
@@ -94,7 +84,11 @@ fn starts(inp: &Inputs, members: &[&Candidate], offset: f64, spread: Option<f64>
                 sigma,
             }
         })
-        .collect()
+        .collect();
+    let bounds: Vec<Bounds> =
+        members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
+    let fit = fit_shapes(inp, &win, &starts, offset, &bounds, spread);
+    (win, fit, bounds)
 }
 
 /// Fits `starts` jointly in `win`, their whole shape free, or all of it but the spread where
@@ -122,16 +116,10 @@ pub(super) fn measure_group(
     p: &MeasureParams,
     spread: Option<f64>,
 ) -> Vec<Result<Dot, Reject>> {
-    // Candidates far too faint to pass are not worth a fit (noise maxima, pores), nor are
-    // stretches of a hair shaft.
+    // Candidates far too faint to pass are not worth a fit (noise maxima, pores).
     let (faint, group): (Vec<usize>, Vec<usize>) =
         group.iter().partition(|&&i| local_peak(inp.od, &all[i]) < 0.5 * p.min_peak_od);
-    let (shafts, group): (Vec<usize>, Vec<usize>) = group.iter().partition(|&&i| {
-        screen::half_max_region(inp.od, &all[i])
-            .is_some_and(|r| r.is_shaft(all[i].radius_px, inp.scale.working_px_per_mm))
-    });
-    let mut out: Vec<Result<Dot, Reject>> = faint.iter().map(|_| Err(Reject::FaintUnfitted)).collect();
-    out.extend(shafts.iter().map(|_| Err(Reject::ShaftUnfitted)));
+    let mut out: Vec<Result<Dot, Reject>> = faint.iter().map(|_| Err(Reject::Faint)).collect();
     if group.is_empty() {
         return out;
     }

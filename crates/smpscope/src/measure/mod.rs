@@ -11,8 +11,6 @@ mod group;
 mod members;
 mod overlap;
 pub mod profile;
-mod radial;
-mod screen;
 mod shape;
 mod skin;
 mod spread;
@@ -146,10 +144,6 @@ pub struct Rejections {
     pub out_of_size_range: usize,
     /// The model fit gave no finite, positive dot.
     pub failed_fit: usize,
-    /// Of all the above, those set aside before any fit (far too faint, or a stretch of a hair
-    /// shaft): the rest were fitted.
-    #[serde(default)]
-    pub unfitted: usize,
 }
 
 /// Everything a measurement needs to read from earlier stages.
@@ -174,11 +168,7 @@ pub struct Inputs<'a> {
 enum Reject {
     DarkPatch,
     Faint,
-    /// Far too faint to be worth a fit.
-    FaintUnfitted,
     Elongated,
-    /// A stretch of a hair shaft, told before any fit.
-    ShaftUnfitted,
     Brown,
     Size,
     Fit,
@@ -232,15 +222,7 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
             Ok(d) => dots.push(d),
             Err(Reject::DarkPatch) => rej.dark_patch += 1,
             Err(Reject::Faint) => rej.faint += 1,
-            Err(Reject::FaintUnfitted) => {
-                rej.faint += 1;
-                rej.unfitted += 1;
-            }
             Err(Reject::Elongated) => rej.elongated += 1,
-            Err(Reject::ShaftUnfitted) => {
-                rej.elongated += 1;
-                rej.unfitted += 1;
-            }
             Err(Reject::Brown) => rej.brown += 1,
             Err(Reject::Size) => rej.out_of_size_range += 1,
             Err(Reject::Fit) => rej.failed_fit += 1,
