@@ -69,7 +69,17 @@ pub(super) fn fit_members(
         .map(|i| win.od[i] as f32)
         .collect();
     let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
-    let starts: Vec<DotModel> = members
+    let starts = starts(inp, &members, offset, spread);
+    let bounds: Vec<Bounds> =
+        members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
+    let fit = fit_shapes(inp, &win, &starts, offset, &bounds, spread);
+    (win, fit, bounds)
+}
+
+/// Starting models from the candidates: their detected size and the peak density above the
+/// window's `offset`.
+fn starts(inp: &Inputs, members: &[&Candidate], offset: f64, spread: Option<f64>) -> Vec<DotModel> {
+    members
         .iter()
         .map(|c| {
             let peak = local_peak(inp.od, c) - offset;
@@ -84,11 +94,7 @@ pub(super) fn fit_members(
                 sigma,
             }
         })
-        .collect();
-    let bounds: Vec<Bounds> =
-        members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();
-    let fit = fit_shapes(inp, &win, &starts, offset, &bounds, spread);
-    (win, fit, bounds)
+        .collect()
 }
 
 /// Fits `starts` jointly in `win`, their whole shape free, or all of it but the spread where
@@ -119,7 +125,7 @@ pub(super) fn measure_group(
     // Candidates far too faint to pass are not worth a fit (noise maxima, pores).
     let (faint, group): (Vec<usize>, Vec<usize>) =
         group.iter().partition(|&&i| local_peak(inp.od, &all[i]) < 0.5 * p.min_peak_od);
-    let mut out: Vec<Result<Dot, Reject>> = faint.iter().map(|_| Err(Reject::Faint)).collect();
+    let mut out: Vec<Result<Dot, Reject>> = faint.iter().map(|_| Err(Reject::FaintUnfitted)).collect();
     if group.is_empty() {
         return out;
     }

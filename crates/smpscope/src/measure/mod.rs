@@ -11,6 +11,7 @@ mod group;
 mod members;
 mod overlap;
 pub mod profile;
+mod radial;
 mod shape;
 mod skin;
 mod spread;
@@ -144,6 +145,10 @@ pub struct Rejections {
     pub out_of_size_range: usize,
     /// The model fit gave no finite, positive dot.
     pub failed_fit: usize,
+    /// Of all the above, those set aside before any fit (far too faint to pass): the rest were
+    /// fitted.
+    #[serde(default)]
+    pub unfitted: usize,
 }
 
 /// Everything a measurement needs to read from earlier stages.
@@ -168,6 +173,8 @@ pub struct Inputs<'a> {
 enum Reject {
     DarkPatch,
     Faint,
+    /// Far too faint to be worth a fit.
+    FaintUnfitted,
     Elongated,
     Brown,
     Size,
@@ -222,6 +229,10 @@ pub fn measure_dots(inp: &Inputs, candidates: &[Candidate], p: &MeasureParams) -
             Ok(d) => dots.push(d),
             Err(Reject::DarkPatch) => rej.dark_patch += 1,
             Err(Reject::Faint) => rej.faint += 1,
+            Err(Reject::FaintUnfitted) => {
+                rej.faint += 1;
+                rej.unfitted += 1;
+            }
             Err(Reject::Elongated) => rej.elongated += 1,
             Err(Reject::Brown) => rej.brown += 1,
             Err(Reject::Size) => rej.out_of_size_range += 1,
