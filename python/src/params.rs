@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use pyo3::prelude::*;
 use smpscope::{DeviceProfiles, Params, TrackParams};
 
@@ -28,6 +29,42 @@ pub(crate) fn params(
     }
     p.validate().map_err(|e| err(e.into()))?;
     Ok(p)
+}
+
+/// Tracking parameters from their JSON form, validated.
+pub(crate) fn track_params(track_params_json: &str) -> PyResult<TrackParams> {
+    let tp: TrackParams = serde_json::from_str(track_params_json).map_err(|e| {
+        err(Failure::parameter(format!(
+            "invalid tracking parameters: {}",
+            smpscope::check::explain_serde(&e.to_string())
+        )))
+    })?;
+    tp.validate().map_err(|e| err(e.into()))?;
+    Ok(tp)
+}
+
+/// The visit dates: none given (each from its EXIF), or one per visit (None for its EXIF date),
+/// as YYYY-MM-DD.
+pub(crate) fn parse_dates(dates: Option<Vec<Option<String>>>, visits: usize) -> PyResult<Vec<Option<NaiveDate>>> {
+    match dates {
+        None => Ok(vec![None; visits]),
+        Some(d) if d.len() != visits => {
+            Err(err(Failure::parameter(format!("{} dates for {} visits", d.len(), visits))))
+        }
+        Some(d) => d
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.as_deref()
+                    .map(|s| {
+                        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+                            err(Failure::parameter(format!("dates[{i}]: {s:?} is not a date (YYYY-MM-DD)")))
+                        })
+                    })
+                    .transpose()
+            })
+            .collect(),
+    }
 }
 
 /// A thread pool of `threads` threads, or None for rayon's global pool (all cores).

@@ -11,7 +11,7 @@ use smpscope::{Analysis, Params, TrackParams, Visit};
 use smpscope_report::{Report, ReportError, ReportParams, ReportVisit};
 
 use crate::errors::{Failure, err, guarded};
-use crate::params::{params, pool, run};
+use crate::params::{params, parse_dates, pool, run, track_params};
 
 /// Analyses the photos (in parallel), tracks them when there are two or more, and writes the
 /// report to `out`. Returns `out`.
@@ -33,13 +33,7 @@ pub(crate) fn report<'py>(
     if photos.is_empty() {
         return Err(err(Failure::parameter("report needs at least one photo")));
     }
-    let tp: TrackParams = serde_json::from_str(track_params_json).map_err(|e| {
-        err(Failure::parameter(format!(
-            "invalid tracking parameters: {}",
-            smpscope::check::explain_serde(&e.to_string())
-        )))
-    })?;
-    tp.validate().map_err(|e| err(e.into()))?;
+    let tp = track_params(track_params_json)?;
     let dates = parse_dates(dates, photos.len())?;
     check_out(&out, &photos).map_err(err)?;
     let p = params(py, params_json, roi, profiles)?;
@@ -54,29 +48,6 @@ pub(crate) fn report<'py>(
     });
     result.map_err(err)?;
     Ok(out)
-}
-
-/// The visit dates: none given (each from its EXIF), or one per photo (None for its EXIF date).
-fn parse_dates(dates: Option<Vec<Option<String>>>, photos: usize) -> PyResult<Vec<Option<NaiveDate>>> {
-    match dates {
-        None => Ok(vec![None; photos]),
-        Some(d) if d.len() != photos => {
-            Err(err(Failure::parameter(format!("{} dates for {} photos", d.len(), photos))))
-        }
-        Some(d) => d
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                s.as_deref()
-                    .map(|s| {
-                        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-                            err(Failure::parameter(format!("dates[{i}]: {s:?} is not a date (YYYY-MM-DD)")))
-                        })
-                    })
-                    .transpose()
-            })
-            .collect(),
-    }
 }
 
 /// The report of the photos as HTML.

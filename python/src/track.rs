@@ -2,15 +2,14 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
 use pyo3::prelude::*;
 use rayon::prelude::*;
-use smpscope::{Analysis, TrackParams, Visit};
+use smpscope::{Analysis, Visit};
 
 use crate::analyze::{analyze_input, compact};
 use crate::errors::{Failure, err, guarded};
 use crate::input::{Held, Input, hold};
-use crate::params::{params, pool, run};
+use crate::params::{params, parse_dates, pool, run, track_params};
 
 /// Follows the dots across visits. `visits` holds ("photo", path or array) or ("analysis",
 /// analysis JSON) pairs; photos are analysed in parallel with the GIL released. Returns the
@@ -29,35 +28,11 @@ pub(crate) fn track<'py>(
     require_scale: bool,
     threads: Option<usize>,
 ) -> PyResult<(String, Vec<String>)> {
-    let tp: TrackParams = serde_json::from_str(track_params_json).map_err(|e| {
-        err(Failure::parameter(format!(
-            "invalid tracking parameters: {}",
-            smpscope::check::explain_serde(&e.to_string())
-        )))
-    })?;
-    tp.validate().map_err(|e| err(e.into()))?;
+    let tp = track_params(track_params_json)?;
     if visits.len() < 2 {
         return Err(err(Failure::parameter(format!("tracking needs at least two visits, not {}", visits.len()))));
     }
-    let dates: Vec<Option<NaiveDate>> = match dates {
-        None => vec![None; visits.len()],
-        Some(d) if d.len() != visits.len() => {
-            return Err(err(Failure::parameter(format!("{} dates for {} visits", d.len(), visits.len()))));
-        }
-        Some(d) => d
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                s.as_deref()
-                    .map(|s| {
-                        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-                            err(Failure::parameter(format!("dates[{i}]: {s:?} is not a date (YYYY-MM-DD)")))
-                        })
-                    })
-                    .transpose()
-            })
-            .collect::<PyResult<_>>()?,
-    };
+    let dates = parse_dates(dates, visits.len())?;
     let p = params(py, params_json, roi, profiles)?;
     let pool = pool(threads)?;
 

@@ -6,14 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::NaiveDate;
 use clap::Args;
 use rayon::prelude::*;
 use smpscope::{Analysis, Error, Params, Track};
 use smpscope_report::{Report, ReportParams, ReportVisit};
 
 use crate::output::{writable_file, write_atomic};
-use crate::track::{fail, parse_date, read_documents, track_params, with_dates};
+use crate::track::{TrackingArgs, fail, read_documents};
 use crate::{AnalysisArgs, read_config};
 
 #[derive(Args)]
@@ -24,15 +23,8 @@ pub struct ReportArgs {
     visits: Vec<PathBuf>,
     #[command(flatten)]
     analysis: AnalysisArgs,
-    /// Visit dates YYYY-MM-DD, one per visit in the order given (default: EXIF capture dates).
-    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
-    dates: Vec<NaiveDate>,
-    /// ink_retained below which a touch-up is due.
-    #[arg(long)]
-    threshold: Option<f64>,
-    /// Tracking parameters file (JSON or TOML) with any fields of the tracking parameters.
-    #[arg(long)]
-    track_params: Option<PathBuf>,
+    #[command(flatten)]
+    tracking: TrackingArgs,
     /// A track document of these visits written by `smpscope track --out FILE`: used as it is
     /// instead of tracking again.
     #[arg(long, conflicts_with_all = ["dates", "threshold", "track_params"])]
@@ -51,7 +43,7 @@ pub struct ReportArgs {
 
 pub fn run(a: ReportArgs) -> Result<ExitCode, Error> {
     let params = a.analysis.params()?;
-    let track_params = track_params(a.track_params.as_deref(), a.threshold)?;
+    let track_params = a.tracking.params()?;
     let report_params: ReportParams = match &a.report_params {
         Some(p) => read_config(p, "report parameters")?,
         None => ReportParams::default(),
@@ -82,11 +74,11 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, Error> {
     }
     let track = match (&a.track, visits.len()) {
         (Some(path), _) => Some(read_track(path)?),
-        (None, 1) if a.dates.len() > 1 => return Err(dates_mismatch(a.dates.len())),
+        (None, 1) if a.tracking.dates.len() > 1 => return Err(dates_mismatch(a.tracking.dates.len())),
         (None, 1) => None,
         (None, _) => {
             let analyses: Vec<Analysis> = visits.iter().map(|v| v.analysis.clone()).collect();
-            match smpscope::track(with_dates(analyses, &a.dates)?, &track_params) {
+            match smpscope::track(a.tracking.visits(analyses)?, &track_params) {
                 Ok(t) => Some(t),
                 Err(e) => match e.source_name() {
                     Some(source) => return Ok(fail(Path::new(source), &e)),

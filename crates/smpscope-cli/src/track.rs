@@ -21,15 +21,8 @@ pub struct TrackArgs {
     visits: Vec<PathBuf>,
     #[command(flatten)]
     analysis: AnalysisArgs,
-    /// Visit dates YYYY-MM-DD, one per visit in the order given (default: EXIF capture dates).
-    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
-    dates: Vec<NaiveDate>,
-    /// ink_retained below which a touch-up is due.
-    #[arg(long)]
-    threshold: Option<f64>,
-    /// Tracking parameters file (JSON or TOML) with any fields of the tracking parameters.
-    #[arg(long)]
-    track_params: Option<PathBuf>,
+    #[command(flatten)]
+    tracking: TrackingArgs,
     /// Write the tracking document to FILE ("-" for standard output, the default).
     #[arg(long, default_value = "-")]
     out: PathBuf,
@@ -43,7 +36,7 @@ pub struct TrackArgs {
 
 pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     let params = a.analysis.params()?;
-    let track_params = track_params(a.track_params.as_deref(), a.threshold)?;
+    let track_params = a.tracking.params()?;
     check_outputs(&a)?;
     let bar = a.analysis.progress(a.visits.len());
     let loaded: Vec<Result<Vec<Analysis>, Error>> = a.analysis.pool()?.install(|| {
@@ -74,7 +67,7 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
             reason: format!("{} visit given; tracking needs at least 2", analyses.len()),
         });
     }
-    let visits = with_dates(analyses, &a.dates)?;
+    let visits = a.tracking.visits(analyses)?;
     let track = match smpscope::track(visits, &track_params) {
         Ok(t) => t,
         Err(e) => match e.source_name() {
@@ -93,27 +86,48 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The visits with their dates given (none: each from its EXIF capture date); as many dates as
-/// visits, or none.
-pub fn with_dates(analyses: Vec<Analysis>, dates: &[NaiveDate]) -> Result<Vec<Visit>, Error> {
-    if !dates.is_empty() && dates.len() != analyses.len() {
-        return Err(Error::InvalidParameter {
-            name: "dates".into(),
-            reason: format!("{} dates for {} visits", dates.len(), analyses.len()),
-        });
-    }
-    Ok(analyses.into_iter().enumerate().map(|(i, analysis)| Visit { analysis, date: dates.get(i).copied() }).collect())
+/// How visits are tracked, as the track and report commands take it.
+#[derive(Args, Debug)]
+pub struct TrackingArgs {
+    /// Visit dates YYYY-MM-DD, one per visit in the order given (default: EXIF capture dates).
+    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
+    pub dates: Vec<NaiveDate>,
+    /// ink_retained below which a touch-up is due.
+    #[arg(long)]
+    threshold: Option<f64>,
+    /// Tracking parameters file (JSON or TOML) with any fields of the tracking parameters.
+    #[arg(long)]
+    track_params: Option<PathBuf>,
 }
 
-/// The tracking parameters: the file given, then the threshold given, checked.
-pub fn track_params(file: Option<&Path>, threshold: Option<f64>) -> Result<TrackParams, Error> {
-    let mut track_params: TrackParams = match file {
-        Some(p) => read_config(p, "tracking parameters")?,
-        None => TrackParams::default(),
-    };
-    track_params.touch_up_threshold = threshold.unwrap_or(track_params.touch_up_threshold);
-    track_params.validate()?;
-    Ok(track_params)
+impl TrackingArgs {
+    /// The tracking parameters: the file given, then the threshold given, checked.
+    pub fn params(&self) -> Result<TrackParams, Error> {
+        let mut track_params: TrackParams = match &self.track_params {
+            Some(p) => read_config(p, "tracking parameters")?,
+            None => TrackParams::default(),
+        };
+        track_params.touch_up_threshold = self.threshold.unwrap_or(track_params.touch_up_threshold);
+        track_params.validate()?;
+        Ok(track_params)
+    }
+
+    /// The visits with the dates given (none: each from its EXIF capture date); as many dates
+    /// as visits, or none.
+    pub fn visits(&self, analyses: Vec<Analysis>) -> Result<Vec<Visit>, Error> {
+        let dates = &self.dates;
+        if !dates.is_empty() && dates.len() != analyses.len() {
+            return Err(Error::InvalidParameter {
+                name: "dates".into(),
+                reason: format!("{} dates for {} visits", dates.len(), analyses.len()),
+            });
+        }
+        Ok(analyses
+            .into_iter()
+            .enumerate()
+            .map(|(i, analysis)| Visit { analysis, date: dates.get(i).copied() })
+            .collect())
+    }
 }
 
 /// A visit date as the user writes it, with a message that says the format expected.
