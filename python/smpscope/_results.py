@@ -49,6 +49,10 @@ _TRIPLES = {
     "od_rgb": ("r", "g", "b"),
     "lab_balanced": ("L", "a", "b"),
 }
+# Per-dot 95 % intervals (``ci95`` in the JSON), as ``<field>_lo`` and ``<field>_hi`` columns.
+INTERVAL_FIELDS = ("x", "y", "diameter_um", "spread_um", "peak_od", "ink", "diameter_px", "spread_px", "ink_px")
+# Per-dot flags (``flags`` in the JSON), as boolean ``flag_<code>`` columns.
+DOT_FLAGS = ("crowded", "hair_crossed", "near_edge", "low_snr", "unresolved", "saturated")
 _DIST_STATS = ("median", "p10", "p90")
 
 
@@ -160,7 +164,9 @@ class Analysis:
 
     def dots_arrays(self) -> dict[str, np.ndarray]:
         """One numpy array per dot field (None becomes NaN); ``lab``, ``skin_lab`` and
-        ``od_rgb`` are N x 3."""
+        ``od_rgb`` are N x 3; the 95 % intervals as ``<field>_lo`` and ``<field>_hi`` (NaN where
+        a dot has none); the flags as booleans ``flag_<code>`` (crowded, hair_crossed,
+        near_edge, low_snr, unresolved, saturated)."""
         dots = self._doc["dots"]
         cols: dict[str, np.ndarray] = {}
         for f in DOT_FIELDS:
@@ -168,6 +174,12 @@ class Analysis:
                 cols[f] = np.asarray([d[f] for d in dots], dtype=float).reshape(len(dots), 3)
             else:
                 cols[f] = _floats(d[f] for d in dots)
+        for f in INTERVAL_FIELDS:
+            bounds = [((d.get("ci95") or {}).get(f) or (None, None)) for d in dots]
+            cols[f"{f}_lo"] = _floats(b[0] for b in bounds)
+            cols[f"{f}_hi"] = _floats(b[1] for b in bounds)
+        for code in DOT_FLAGS:
+            cols[f"flag_{code}"] = np.asarray([code in d.get("flags", ()) for d in dots], dtype=bool)
         return cols
 
     @property

@@ -131,6 +131,13 @@ def test_dots_table_columns_and_units():
         assert col in d.columns
     # um and px agree through the scale.
     assert np.allclose(d["diameter_um"], d["diameter_px"] / 40 * 1000)
+    # Every dot's intervals hold its value, and the flags are booleans.
+    for f in ("x", "diameter_um", "spread_um", "peak_od", "ink"):
+        lo, hi = d[f"{f}_lo"], d[f"{f}_hi"]
+        held = lo.notna()
+        assert held.mean() > 0.9, f
+        assert ((lo[held] <= d[f][held] + 1e-9) & (d[f][held] <= hi[held] + 1e-9)).all(), f
+    assert d["flag_unresolved"].dtype == bool and d["flag_crowded"].dtype == bool
 
 
 def test_dots_without_pandas_are_numpy_arrays(monkeypatch):

@@ -32,7 +32,7 @@ pub mod warning;
 
 pub use analysis::{ANALYSIS_SCHEMA, Analysis, Params, analyze_bytes, analyze_path, analyze_photo};
 pub use error::{Error, Result};
-pub use measure::Dot;
+pub use measure::{Dot, DotFlag, Intervals};
 pub use photo::{Photo, Pixels};
 pub use region::Roi;
 pub use scale::DeviceProfiles;

@@ -3,22 +3,25 @@
 
 use super::blur::{apparent, blur_variance};
 use super::fit::{DotModel, GroupFit, Window};
+use super::flags::flags;
 use super::shape::shape_moments;
+use super::uncertainty::intervals;
 use super::{Dot, Inputs, MeasureParams, Reject, profile};
 use crate::colour::{delta_e_2000, linear_rgb_to_lab};
 
-/// Measures `d`, dot `i` of a group's fit: its physical quantities, shape and colour (`od_rgb`,
-/// asked only once the dot has passed the tests that need no colour), or why it is not a
-/// pigment dot.
-pub(super) fn describe(
+/// Measures dot `i` of a group's fit: its physical quantities, shape and colour (`od_rgb`,
+/// asked only once the dot has passed the tests that need no colour), their intervals (from
+/// the group's `covariance`, asked as late) and flags, or why it is not a pigment dot.
+pub(super) fn describe<'c>(
     inp: &Inputs,
     win: &Window,
     fit: &GroupFit,
     i: usize,
     od_rgb: &dyn Fn(usize) -> [f64; 3],
-    d: &DotModel,
+    covariance: &dyn Fn() -> Option<(&'c [f64], usize)>,
     p: &MeasureParams,
 ) -> Result<Dot, Reject> {
+    let d = &fit.dots[i];
     if !(d.amplitude.is_finite() && d.radius.is_finite() && d.sigma.is_finite()) || d.amplitude <= 0.0 {
         return Err(Reject::Fit);
     }
@@ -40,7 +43,8 @@ pub(super) fn describe(
         return Err(Reject::Size);
     }
     let (eccentricity, angle_deg) = shape_moments(win, fit, i, blur_var);
-    if eccentricity > p.max_eccentricity || attached_density(inp, fit, i, blur_var) > p.max_attached * observed_peak {
+    let attached = attached_density(inp, fit, i, blur_var);
+    if eccentricity > p.max_eccentricity || attached > p.max_attached * observed_peak {
         return Err(Reject::Elongated);
     }
     let od_rgb = od_rgb(i);
@@ -51,7 +55,7 @@ pub(super) fn describe(
     let skin_lab = linear_rgb_to_lab(skin);
     let mm = inp.scale.px_per_mm.map(|s| 1.0 / s);
     let score = (1.0 - (-snr / 10.0).exp()) * (1.0 - 0.5 * eccentricity * eccentricity);
-    Ok(Dot {
+    let mut dot = Dot {
         x: d.x,
         y: d.y,
         diameter_um: mm.map(|m| 2.0 * d.radius * m * 1000.0),
@@ -72,7 +76,11 @@ pub(super) fn describe(
         od_rgb,
         snr,
         blur_px: seen.sigma,
-    })
+        ci95: covariance().map(|(c, n)| intervals(d, i, c, n, mm)),
+        flags: Vec::new(),
+    };
+    dot.flags = flags(inp, fit, i, &dot, attached, blur_var);
+    Ok(dot)
 }
 
 /// The highest residual density (data minus every fitted dot and the offset) that runs
@@ -155,7 +163,15 @@ mod tests {
             min_diameter_um: 40.0,
             max_diameter_um: 400.0,
         };
-        let fit = GroupFit { dots: vec![dot], offset: 0.0, weights: vec![], model: vec![], cost: 0.0, converged: true };
+        let fit = GroupFit {
+            dots: vec![dot],
+            offset: 0.0,
+            weights: vec![],
+            model: vec![],
+            cost: 0.0,
+            converged: true,
+            spread_held: false,
+        };
         attached_density(&inp, &fit, 0, blur_variance(&inp)) / 0.5
     }
 

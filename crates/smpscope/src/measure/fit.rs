@@ -162,6 +162,8 @@ pub struct GroupFit {
     /// Whether the iterations settled (no step improved, or steps became tiny); false when they
     /// stopped at the iteration limit.
     pub converged: bool,
+    /// Whether the spread was held (the photo's shared spread) rather than fitted.
+    pub spread_held: bool,
 }
 
 const PER_DOT: usize = 5;
@@ -288,7 +290,19 @@ pub fn fit_group(
     }
     ev.run(win, &p, k, blur, false);
     let (dots, offset) = unpack(&p, k);
-    GroupFit { dots, offset, weights, model: ev.model, cost, converged }
+    GroupFit { dots, offset, weights, model: ev.model, cost, converged, spread_held: free == Free::AllButSpread }
+}
+
+/// The Jacobian of the model at `fit` (window pixels by parameters: x, y, amplitude, radius and
+/// spread of each dot, then the offset, row after row), every parameter free, and the number
+/// of parameters: what the fit's uncertainty is read from.
+pub fn jacobian_at(win: &Window, fit: &GroupFit, blur: &Blur) -> (Vec<f64>, usize) {
+    let k = fit.dots.len();
+    let n = k * PER_DOT + 1;
+    let radial_allowed = k == 1 && fit.dots[0].radius >= RADIAL_MIN_RADIUS;
+    let mut ev = Evaluation { radial_allowed, ..Evaluation::new(win, n) };
+    ev.run(win, &pack(&fit.dots, fit.offset), k, blur, true);
+    (ev.jac, n)
 }
 
 /// The model over a window and, on request, its Jacobian.

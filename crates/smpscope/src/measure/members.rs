@@ -5,6 +5,7 @@ use super::accept::describe;
 use super::blur::{apparent, blur_variance, photo_blur};
 use super::colour::channel_amplitudes;
 use super::fit::{Bounds, DotModel, Free, GroupFit, Window, fit_group};
+use super::uncertainty::covariance;
 use super::{Dot, Inputs, MeasureParams, Reject, overlap, profile};
 use crate::detect::Candidate;
 use crate::plane::Plane;
@@ -140,6 +141,9 @@ pub(super) fn measure_group(
     // candidates of a photo without SMP (skin texture, hair) fail those, and are cheap then.
     let colour = std::cell::OnceCell::new();
     let od_rgb = |i: usize| colour.get_or_init(|| channel_amplitudes(inp, &win, &fit, &bounds))[i];
-    out.extend(fit.dots.iter().enumerate().map(|(i, d)| describe(inp, &win, &fit, i, &od_rgb, d, p)));
+    let cov = std::cell::OnceCell::new();
+    let covariance =
+        || cov.get_or_init(|| covariance(&win, &fit, &photo_blur(inp))).as_ref().map(|(c, n)| (c.as_slice(), *n));
+    out.extend((0..fit.dots.len()).map(|i| describe(inp, &win, &fit, i, &od_rgb, &covariance, p)));
     out
 }

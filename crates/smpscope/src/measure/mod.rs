@@ -7,6 +7,7 @@ mod accept;
 mod blur;
 mod colour;
 pub mod fit;
+mod flags;
 mod group;
 mod members;
 mod overlap;
@@ -15,6 +16,7 @@ mod radial;
 mod shape;
 mod skin;
 mod spread;
+mod uncertainty;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,9 @@ use group::group_touching;
 use members::measure_group;
 use skin::set_aside_skin;
 use spread::{needs_shared_spread, shared_spread};
+
+pub use flags::{DotFlag, UNRESOLVED_DIAMETER_PX};
+pub use uncertainty::Intervals;
 
 /// Parameters that decide what counts as a pigment dot after its fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +119,12 @@ pub struct Dot {
     pub snr: f64,
     /// Observed Gaussian sigma of the dot in the photo (pigment, camera and pixel), px.
     pub blur_px: f64,
+    /// 95 % intervals of the measures (None when the fit's window could not give them).
+    #[serde(default)]
+    pub ci95: Option<Intervals>,
+    /// What to keep in mind about the numbers.
+    #[serde(default)]
+    pub flags: Vec<DotFlag>,
 }
 
 /// What the measurement knows about lengths.
