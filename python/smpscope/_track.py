@@ -30,10 +30,11 @@ _VISIT_FIELDS = (
     "diameter_change_um",
     "colour_shift_de",
     "delta_b",
+    "pigment_shift",
 )
 _REGISTRATION_FIELDS = ("rotation_deg", "scale", "residual_px", "residual_um", "matched_dots", "shared_dots")
 _TRANSFORM_FIELDS = ("a", "b", "tx", "ty")
-_CHANGE_FIELDS = ("ink_retained", "spread_growth_um", "diameter_change_um", "delta_e", "delta_b")
+_CHANGE_FIELDS = ("ink_retained", "spread_growth_um", "diameter_change_um", "delta_e", "delta_b", "pigment_shift")
 _DOT_MEASURES = ("diameter_um", "spread_um", "fwhm_um", "peak_od", "ink")
 
 
@@ -68,7 +69,9 @@ class Track:
     unchanged: fade), spread_growth_um and diameter_change_um (um), colour_shift_de
     (CIEDE2000 after white balance on the skin) and delta_b (negative = bluer; both NaN where
     a JPEG's dots are too small to keep their colour, with a warning) with its 95 % interval
-    delta_b_low..delta_b_high (where it holds 0, the photos do not tell bluer from yellower), and the
+    delta_b_low..delta_b_high (where it holds 0, the photos do not tell bluer from yellower),
+    pigment_shift (the ink's own hue, ln(OD blue / OD red) now minus then: negative = bluer,
+    unmoved by fade) with pigment_shift_low..pigment_shift_high, and the
     registration onto the first visit (``registration_*``: rotation_deg, scale, residual_px,
     residual_um, matched_dots, shared_dots, transform_a/b/tx/ty; NaN for the first visit).
 
@@ -76,7 +79,7 @@ class Track:
     visit's px (x, y), its index in that visit's dots (``dot``), its own measures there
     (x_visit, y_visit px; diameter_um, spread_um, fwhm_um um; peak_od; ink OD*mm^2) and its
     change from its baseline visit (ink_retained, spread_growth_um, diameter_change_um,
-    delta_e, delta_b, lab_balanced_L/a/b; NaN where it has none).
+    delta_e, delta_b, pigment_shift, lab_balanced_L/a/b; NaN where it has none).
 
     ``trend``: the exponential fade fitted to ink_retained: half_life_months with its 95 %
     interval, fade_per_year (0..1) and touch_up_due (ISO date, with its interval) when
@@ -151,10 +154,11 @@ class Track:
         reports = self._doc["visits"]
         cols: dict[str, np.ndarray] = {"visit": np.arange(len(reports))}
         for f in _VISIT_FIELDS:
-            cols[f] = _column(f, [r[f] for r in reports])
-        intervals = [r.get("delta_b_interval") or [None, None] for r in reports]
-        cols["delta_b_low"] = _floats(i[0] for i in intervals)
-        cols["delta_b_high"] = _floats(i[1] for i in intervals)
+            cols[f] = _column(f, [r.get(f) for r in reports])
+        for f in ("delta_b", "pigment_shift"):
+            intervals = [r.get(f"{f}_interval") or [None, None] for r in reports]
+            cols[f"{f}_low"] = _floats(i[0] for i in intervals)
+            cols[f"{f}_high"] = _floats(i[1] for i in intervals)
         regs = [r.get("registration") or {} for r in reports]
         for f in _REGISTRATION_FIELDS:
             cols[f"registration_{f}"] = _floats(g.get(f) for g in regs)

@@ -42,6 +42,9 @@ def test_visits_in_date_order_with_exif_dates(patient, patient_truth):
         "delta_b",
         "delta_b_low",
         "delta_b_high",
+        "pigment_shift",
+        "pigment_shift_low",
+        "pigment_shift_high",
         "registration_rotation_deg",
         "registration_scale",
         "registration_residual_px",
@@ -52,6 +55,27 @@ def test_visits_in_date_order_with_exif_dates(patient, patient_truth):
         "registration_transform_tx",
     ):
         assert col in v.columns, col
+
+
+def test_pigment_shift_is_the_inks_own_hue(patient, patient_truth):
+    # The truth: the median over shared dots of ln(k_blue / k_red) now minus at the first visit
+    # (-0.13 and -0.27 as the ink blues; 0 at the touch-up, whose re-inked dots are fresh).
+    v = patient.visits
+    visits = patient_truth["visits"]
+    index = [{ident: i for i, ident in enumerate(t["identity"])} for t in visits]
+
+    def hue(k):
+        return np.log(k[2] / k[0])
+
+    for n in range(1, len(visits)):
+        both = [(i, index[n][ident]) for ident, i in index[0].items() if ident in index[n]]
+        dots = [visits[0]["truth"]["dots"], visits[n]["truth"]["dots"]]
+        truth = float(np.median([hue(dots[1][j]["k"]) - hue(dots[0][i]["k"]) for i, j in both]))
+        shift, low, high = v.loc[n, "pigment_shift"], v.loc[n, "pigment_shift_low"], v.loc[n, "pigment_shift_high"]
+        assert abs(shift - truth) <= 0.04 and low <= truth <= high, (n, shift, low, high, truth)
+        # A claimed sign is the true one; a real blueing of 0.1 or more is claimed.
+        assert not (low > 0 or high < 0) or np.sign(shift) == np.sign(truth), n
+        assert abs(truth) < 0.1 or high < 0, n
 
 
 def test_fade_touch_up_and_registration_match_the_truth(patient, patient_truth):

@@ -50,6 +50,16 @@ pub struct SeriesScore {
     /// Per later visit: whether its colour figures were reported (they are withheld where the
     /// dots are too small in px for a JPEG's colour).
     pub colour_reported: Vec<bool>,
+    /// Per visit with a pigment shift: its absolute error (ln OD blue / OD red); whether its
+    /// 95 % interval holds the truth; whether it leaves out 0 (a sign claimed); and where it
+    /// does, whether the sign is the true one.
+    pub pigment_err: Vec<f64>,
+    pub pigment_covered: Vec<bool>,
+    pub pigment_claimed: Vec<bool>,
+    pub pigment_claim_ok: Vec<bool>,
+    /// Per later visit whose true pigment shift is at least [`PIGMENT_DETECTABLE`]: whether a
+    /// sign was claimed.
+    pub pigment_shift_claimed: Vec<bool>,
     /// |estimated / true - 1| of the half-life, for series of >= 3 visits over >= 12 months with
     /// at least two fade visits (infinite when the tracker gave none).
     pub half_life_err: Option<f64>,
@@ -218,6 +228,21 @@ pub fn score_series(
         s.density_err_pts.push(100.0 * err(r.density_retained, nt as f64 / nb.max(1) as f64));
         s.ink_err_pts.push(100.0 * err(r.ink_retained, ink));
         s.spread_err_um.push(err(r.spread_growth_um, spread));
+        let hue = |k: [f64; 3]| (k[2] / k[0]).ln();
+        let pigment = median(both.iter().map(|&(i, j)| hue(tt.truth.dots[j].k) - hue(tb.truth.dots[i].k)).collect());
+        if let (Some(e), Some([lo, hi])) = (r.pigment_shift, r.pigment_shift_interval) {
+            s.pigment_err.push((e - pigment).abs());
+            s.pigment_covered.push(lo <= pigment && pigment <= hi);
+            let claimed = lo > 0.0 || hi < 0.0;
+            s.pigment_claimed.push(claimed);
+            if claimed {
+                // A sign claimed where the pigment did not change is wrong whatever it is.
+                s.pigment_claim_ok.push(pigment.abs() >= 0.02 && e.signum() == pigment.signum());
+            }
+        }
+        if pigment.abs() >= PIGMENT_DETECTABLE {
+            s.pigment_shift_claimed.push(r.pigment_shift_interval.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0));
+        }
         if let Some((lb, lt)) = colour {
             let db = lt[2] - lb[2];
             s.colour_err_de.push(err(r.colour_shift_de, delta_e_2000(lb, lt)));
@@ -293,11 +318,22 @@ pub struct SeriesFigures {
     pub delta_b_claim_ok: f64,
     /// Share of later visits whose colour figures were reported.
     pub colour_reported: f64,
+    /// Pigment shift: mean absolute error; interval coverage; share of visits claiming a sign,
+    /// and of those with the right one; share of visits with a detectable true shift that claim
+    /// its sign.
+    pub pigment_err: f64,
+    pub pigment_covered: f64,
+    pub pigment_claimed: f64,
+    pub pigment_claim_ok: f64,
+    pub pigment_shift_claimed: f64,
     /// Median |estimated / true - 1| of the half-life, and the share within 15 %.
     pub half_life_err: f64,
     pub half_life_within_15: f64,
     pub touch_up_right: f64,
 }
+
+/// Smallest true pigment shift (ln OD blue / OD red) whose sign the tracker is asked to claim.
+pub const PIGMENT_DETECTABLE: f64 = 0.1;
 
 fn mean<'a>(v: impl Iterator<Item = &'a f64>) -> f64 {
     let (s, n) = v.filter(|x| x.is_finite()).fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
@@ -337,6 +373,11 @@ impl SeriesFigures {
             delta_b_claimed: flat(|s| &s.delta_b_claimed),
             delta_b_claim_ok: flat(|s| &s.delta_b_claim_ok),
             colour_reported: flat(|s| &s.colour_reported),
+            pigment_err: pooled(|s| &s.pigment_err),
+            pigment_covered: flat(|s| &s.pigment_covered),
+            pigment_claimed: flat(|s| &s.pigment_claimed),
+            pigment_claim_ok: flat(|s| &s.pigment_claim_ok),
+            pigment_shift_claimed: flat(|s| &s.pigment_shift_claimed),
             half_life_err: median(hl.clone()),
             half_life_within_15: share(hl.iter().map(|&e| e <= 0.15).collect()),
             touch_up_right: sum(|s| s.touch_up_right) / sum(|s| s.touch_up_visits).max(1.0),
@@ -353,7 +394,7 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
         }
     }
     let mut out = format!(
-        "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
+        "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
         "condition",
         "band",
         "series",
@@ -373,13 +414,17 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
         "db_cov",
         "claims",
         "clm_ok",
+        "pg_err",
+        "pg_cov",
+        "pg_clm",
+        "pg_ok",
         "hl_err",
         "hl15",
         "touch"
     );
     let line = |c: &str, b: &str, f: &SeriesFigures| {
         format!(
-            "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>5.0}% {:>5.0}% {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
+            "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>5.0}% {:>5.0}% {:>5.0}% {:>6.3} {:>5.0}% {:>5.0}% {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
             c,
             b,
             f.series,
@@ -399,6 +444,10 @@ pub fn series_table(scores: &[SeriesScore]) -> String {
             100.0 * f.delta_b_covered,
             100.0 * f.delta_b_claimed,
             100.0 * f.delta_b_claim_ok,
+            f.pigment_err,
+            100.0 * f.pigment_covered,
+            100.0 * f.pigment_shift_claimed,
+            100.0 * f.pigment_claim_ok,
             100.0 * f.half_life_err,
             100.0 * f.half_life_within_15,
             100.0 * f.touch_up_right

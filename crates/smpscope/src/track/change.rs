@@ -67,6 +67,11 @@ pub struct DotChange {
     pub delta_b: f64,
     /// Colour now, white-balanced onto the first visit's light (CIELAB).
     pub lab_balanced: [f64; 3],
+    /// Change of the pigment's own hue ([`pigment_hue`] now minus then): negative = bluer. None
+    /// where either visit's dot is too faint in red or blue to tell, or its photo keeps too
+    /// little colour at its dots' size.
+    #[serde(default)]
+    pub pigment_shift: Option<f64>,
 }
 
 /// The later colour `lab` under the baseline's light: scaled per channel by the ratio of the
@@ -94,7 +99,44 @@ pub fn compare(base: &View, then: usize, later: &View, now: usize, um_per_px: Op
         delta_e: delta_e_2000(lab_then, lab_balanced),
         delta_b: lab_balanced[2] - lab_then[2],
         lab_balanced,
+        pigment_shift: pigment_hue(b.od_rgb).zip(pigment_hue(a.od_rgb)).map(|(now, then)| now - then),
     }
+}
+
+/// Least plateau OD in red and in blue for a dot's pigment hue to be read.
+const MIN_HUE_OD: f64 = 0.02;
+
+/// The hue of a dot's pigment: ln(OD blue / OD red) of its plateau optical densities. It
+/// depends on the ink alone: fading scales every channel's density alike, the skin's colour
+/// and the light's cancel in optical density (read against the skin around the dot), and a
+/// camera's tone curve scales all channels alike. An ink turning blue absorbs more red, so its
+/// hue falls. None where either density is under 0.02.
+pub fn pigment_hue(od_rgb: [f64; 3]) -> Option<f64> {
+    (od_rgb[0] >= MIN_HUE_OD && od_rgb[2] >= MIN_HUE_OD).then(|| (od_rgb[2] / od_rgb[0]).ln())
+}
+
+/// Error of a visit's pigment shift common to all its dots, in ln(OD blue / OD red): the
+/// chroma a JPEG quantises and the skin under the dots not quite the skin around them
+/// (docs/decisions.md#pigment-shift).
+pub const PIGMENT_SYSTEMATIC: f64 = 0.02;
+/// The part of that error that grows with the shift, as a share of it: a JPEG's chroma
+/// quantisation flattens small dots' colour, so a strong shift is under-read by up to a quarter
+/// (docs/decisions.md#pigment-shift).
+pub const PIGMENT_SYSTEMATIC_SHARE: f64 = 0.15;
+
+/// The median pigment shift of matched dots and its 95 % interval (the median's sampling error
+/// and the systematic error, [`PIGMENT_SYSTEMATIC`] and [`PIGMENT_SYSTEMATIC_SHARE`]); None with
+/// fewer than 5 dots.
+pub fn pigment_change(shifts: &[f64]) -> Option<(f64, [f64; 2])> {
+    if shifts.len() < 5 {
+        return None;
+    }
+    let centre = crate::plane::quantile(&mut shifts.to_vec(), 0.5);
+    let mut dev: Vec<f64> = shifts.iter().map(|s| (s - centre).abs()).collect();
+    let sampling = 1.2533 * 1.4826 * crate::plane::quantile(&mut dev, 0.5) / (shifts.len() as f64).sqrt();
+    let systematic = PIGMENT_SYSTEMATIC.hypot(PIGMENT_SYSTEMATIC_SHARE * centre);
+    let half = crate::track::trend::t95(shifts.len() - 1) * sampling.hypot(systematic);
+    Some((centre, [centre - half, centre + half]))
 }
 
 /// Component-wise median of colours (None when empty).

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::warning::{self, Warning, WarningCode};
-use change::{DotChange, View, colour_then_now, compare, ink_retained, light_onto};
+use change::{DotChange, View, colour_then_now, compare, ink_retained, light_onto, pigment_change};
 use identity::Catalogue;
 use register::{Similarity, register};
 pub use trend::Trend;
@@ -162,6 +162,14 @@ pub struct VisitReport {
     /// systematic error ([`change::colour_then_now`]): where it holds 0, the photos do not tell
     /// bluer from yellower.
     pub delta_b_interval: Option<[f64; 2]>,
+    /// Change of the pigment's own hue, median over the matched dots of ln(OD blue / OD red)
+    /// now minus at the baseline ([`change::pigment_hue`]): negative = bluer. Unlike delta_b it
+    /// does not move as a dot fades. None where delta_b is, or with fewer than 5 dots to read.
+    #[serde(default)]
+    pub pigment_shift: Option<f64>,
+    /// 95 % interval of pigment_shift ([`change::pigment_change`]).
+    #[serde(default)]
+    pub pigment_shift_interval: Option<[f64; 2]>,
 }
 
 /// One dot followed across visits.
@@ -511,7 +519,10 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             at_now += id.dots[t].is_some() as usize;
             new += (id.dots[t].is_some() && id.first_visit > b) as usize;
             if let (Some(p), Some(q)) = (id.dots[b], id.dots[t]) {
-                let c = compare(&views[b], p, &views[t], q, um_per_px);
+                let mut c = compare(&views[b], p, &views[t], q, um_per_px);
+                if colour_short[b].is_some() || colour_short[t].is_some() {
+                    c.pigment_shift = None;
+                }
                 pairs.push((p, c.clone()));
                 if t != b {
                     changes[i][t] = Some(c);
@@ -529,6 +540,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
                 .collect::<Vec<_>>(),
         )
         .filter(|_| colour_short[b].is_none() && colour_short[t].is_none());
+        let pigment = pigment_change(&pairs.iter().filter_map(|(_, c)| c.pigment_shift).collect::<Vec<_>>());
         let registration = registrations[t].map(|r| RegistrationReport {
             transform: r.transform,
             rotation_deg: r.transform.rotation_deg(),
@@ -576,6 +588,8 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             colour_shift_de: colour.as_ref().map(|c| crate::colour::delta_e_2000(c.then, c.now)),
             delta_b: colour.as_ref().map(|c| c.now[2] - c.then[2]),
             delta_b_interval: colour.as_ref().map(|c| c.b_interval),
+            pigment_shift: pigment.map(|p| p.0),
+            pigment_shift_interval: pigment.map(|p| p.1),
         });
         if touch_up {
             baseline = t;
@@ -586,7 +600,7 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
             warnings.push(Warning::new(
                 WarningCode::ColourUnresolved,
                 format!(
-                    "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de and delta_b are null for the visits compared with it; photograph at {px} px or more per dot",
+                    "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de, delta_b and pigment_shift are null for the visits compared with it; photograph at {px} px or more per dot",
                     a.image.source
                 ),
             ));
