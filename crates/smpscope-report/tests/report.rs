@@ -87,6 +87,11 @@ fn the_patient_report_is_one_self_contained_file() {
         assert!(html.contains(v.sha256.as_deref().unwrap()));
     }
     assert!(html.contains("(APPARENT)"));
+    // The pigment shift of every later visit, with its interval.
+    for v in &report.track.as_ref().unwrap().visits[1..] {
+        let shift = format!("{:+.3} ({:+.3} to", v.pigment_shift.unwrap(), v.pigment_shift_interval.unwrap()[0]);
+        assert!(html.contains(&shift), "{shift}");
+    }
 }
 
 #[test]

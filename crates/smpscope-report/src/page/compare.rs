@@ -102,7 +102,11 @@ fn crop_centre(track: Option<&Track>, placed: &[Placed]) -> [f64; 2] {
 fn colour_columns(single: bool) -> Vec<String> {
     let mut c = vec!["", "Dots L* a* b* (median)", "Skin L* a* b* (median)", "Contrast ΔE2000 (median)"];
     if !single {
-        c.extend(["Apparent change ΔE2000", "Apparent Δb* (negative = bluer), 95 %"]);
+        c.extend([
+            "Apparent change ΔE2000",
+            "Apparent Δb* (negative = bluer), 95 %",
+            "Pigment shift (negative = bluer), 95 %",
+        ]);
     }
     c.into_iter().map(String::from).collect()
 }
@@ -112,6 +116,16 @@ fn lab(v: Vec<[f64; 3]>) -> String {
     match (m(0), m(1), m(2)) {
         (Some(l), Some(a), Some(b)) => format!("{l:.1}  {a:.1}  {b:.1}"),
         _ => "–".into(),
+    }
+}
+
+/// A signed value with its 95 % interval, to `digits` decimals.
+fn with_interval(value: Option<f64>, interval: Option<[f64; 2]>, digits: usize) -> String {
+    match (value, interval) {
+        (Some(v), Some([lo, hi])) => {
+            format!("{} ({} to {})", signed(Some(v), digits), signed(Some(lo), digits), signed(Some(hi), digits))
+        }
+        (v, _) => signed(v, digits),
     }
 }
 
@@ -127,14 +141,10 @@ fn colour_row(p: &Placed, single: bool) -> Vec<String> {
         match p.tracked {
             Some(t) if p.number > 1 => r.extend([
                 num(t.colour_shift_de, 2),
-                match (t.delta_b, t.delta_b_interval) {
-                    (Some(b), Some([lo, hi])) => {
-                        format!("{} ({} to {})", signed(Some(b), 2), signed(Some(lo), 2), signed(Some(hi), 2))
-                    }
-                    (b, _) => signed(b, 2),
-                },
+                with_interval(t.delta_b, t.delta_b_interval, 2),
+                with_interval(t.pigment_shift, t.pigment_shift_interval, 3),
             ]),
-            _ => r.extend(["–".into(), "–".into()]),
+            _ => r.extend(["–".into(), "–".into(), "–".into()]),
         }
     }
     r
