@@ -60,6 +60,13 @@ impl Roi {
     }
 }
 
+/// Largest polygon vertex coordinate accepted, px: far beyond any photo, and small enough that
+/// clipping a polygon to the frame cannot overflow (a vertex at 1e308 px made its area NaN).
+pub const MAX_VERTEX_PX: f64 = 1e9;
+/// Smallest dot spacing, px, from which a region is found from the dots; below it the region
+/// is the whole frame.
+pub const MIN_SPACING_PX: f64 = 2.0;
+
 /// How the region was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -102,12 +109,17 @@ impl Region {
             Inside::Polygon(p) => point_in_polygon(p, x, y),
             Inside::Mask { width, inside } => {
                 let (xi, yi) = (x.round().max(0.0) as usize, y.round().max(0.0) as usize);
-                inside.get(yi * width + xi.min(width - 1)).copied().unwrap_or(false)
+                // Checked: a point far below the frame (y = 1e20) must not wrap onto a pixel.
+                yi.checked_mul(*width)
+                    .and_then(|i| i.checked_add(xi.min(width - 1)))
+                    .and_then(|i| inside.get(i))
+                    .is_some_and(|&v| v)
             }
             Inside::Cells { cell, cols, marked } => {
                 let (cx, cy) =
                     (((x + 0.5) / cell).floor().max(0.0) as usize, ((y + 0.5) / cell).floor().max(0.0) as usize);
-                cx < *cols && marked.get(cy * cols + cx).copied().unwrap_or(false)
+                // Row and column checked first: cy * cols overflowed for a point at y = 2e21.
+                cx < *cols && cy < marked.len() / cols && marked[cy * cols + cx]
             }
         }
     }
@@ -137,9 +149,15 @@ impl Region {
     pub fn from_roi(roi: &Roi, width: usize, height: usize) -> Result<Region> {
         match roi {
             Roi::Polygon(p) => {
+                if p.iter().flatten().any(|v| !v.is_finite() || v.abs() > MAX_VERTEX_PX) {
+                    return Err(Error::parameter(
+                        "roi",
+                        format!("the polygon's vertices must be numbers within ±{MAX_VERTEX_PX:e} px"),
+                    ));
+                }
                 let clipped = clip_to_frame(p, width as f64, height as f64);
                 let area = shoelace(&clipped).abs();
-                if area < 1.0 {
+                if area.is_nan() || area < 1.0 {
                     return Err(Error::parameter("roi", "the polygon does not overlap the photo"));
                 }
                 let perimeter = clipped
@@ -202,7 +220,9 @@ impl Region {
     /// assert!((region.area_px / (200.0 * 400.0) - 1.0).abs() < 0.05);
     /// ```
     pub fn from_dots(points: &[(f64, f64)], spacing_px: f64, width: usize, height: usize) -> Region {
-        if points.len() < 12 || !(spacing_px.is_finite() && spacing_px > 0.0) {
+        // Dots closer than MIN_SPACING_PX are not resolved, and cells of a fraction of a pixel
+        // would take more memory than the photo (a spacing of 0.001 px asked for 10^12 cells).
+        if points.len() < 12 || !(spacing_px.is_finite() && spacing_px >= MIN_SPACING_PX) {
             return Region::whole_frame(width, height);
         }
         let cell = 2.0 * spacing_px;
@@ -379,6 +399,49 @@ mod tests {
         assert!(r.contains(10.0, 10.0) && !r.contains(60.0, 10.0));
         assert!(Roi::parse_polygon("{\"polygon\": [[0,0],[1,1]]}", "r.json").is_err());
         assert!(Roi::parse_polygon("nonsense", "r.json").unwrap_err().to_string().contains("r.json"));
+    }
+
+    #[test]
+    fn huge_or_non_finite_vertices_are_refused_not_measured_as_nan() {
+        // Found by the roi fuzzer: clipping [1e308, ...] to the frame made the area NaN, and
+        // NaN passed the "does not overlap" check.
+        let roi = Roi::parse_polygon("[[1e308, 0], [-1e308, 1e308], [0, -1e308]]", "r.json").unwrap();
+        let e = Region::from_roi(&roi, 800, 600).unwrap_err().to_string();
+        assert!(e.contains("within"), "{e}");
+        for bad in [f64::NAN, f64::INFINITY, -1e10] {
+            let roi = Roi::Polygon(vec![[0.0, 0.0], [100.0, 0.0], [bad, 100.0]]);
+            assert!(Region::from_roi(&roi, 800, 600).is_err(), "{bad}");
+        }
+        // Far but allowed: a triangle around the whole frame is the frame.
+        let roi = Roi::Polygon(vec![[-1e9, -1e9], [1e9, -1e9], [0.0, 1e9]]);
+        let r = Region::from_roi(&roi, 800, 600).unwrap();
+        assert!((r.area_px - 800.0 * 600.0).abs() < 1e-3, "{}", r.area_px);
+    }
+
+    #[test]
+    fn dots_closer_than_two_px_give_the_whole_frame_without_a_huge_grid() {
+        // Found by the roi fuzzer: a spacing of 0.001 px asked for 10^12 cells (960 GB).
+        let pts: Vec<(f64, f64)> =
+            (0..30).map(|i| (5.0 + 0.001 * (i % 20) as f64, 5.0 + 0.001 * (i / 20) as f64)).collect();
+        for spacing in [0.001, 1e-300, 1.99] {
+            assert_eq!(Region::from_dots(&pts, spacing, 800, 600).method, RegionMethod::WholeFrame);
+        }
+    }
+
+    #[test]
+    fn points_far_outside_are_outside_every_kind_of_region() {
+        // Found by the roi fuzzer: contains(25, 2.2e21) on a region of cells overflowed cy * cols.
+        let pts: Vec<(f64, f64)> =
+            (0..800).map(|i| (5.0 + 10.0 * (i % 20) as f64, 5.0 + 10.0 * (i / 20) as f64)).collect();
+        let cells = Region::from_dots(&pts, 10.0, 400, 400);
+        assert_eq!(cells.method, RegionMethod::Dots);
+        let mask = Region::from_roi(&Roi::Mask { width: 20, height: 20, inside: vec![true; 400] }, 20, 20).unwrap();
+        for r in [&cells, &mask] {
+            for (x, y) in [(25.0, 2.2e21), (2.2e21, 25.0), (f64::MAX, f64::MAX), (25.0, f64::INFINITY)] {
+                assert!(!r.contains(x, y), "{:?} ({x}, {y})", r.method);
+            }
+            assert!(r.contains(5.0, 5.0));
+        }
     }
 
     #[test]
