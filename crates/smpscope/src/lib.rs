@@ -20,6 +20,8 @@ pub mod check;
 pub mod colour;
 pub mod detect;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod measure;
 pub mod overlay;
 pub mod photo;
