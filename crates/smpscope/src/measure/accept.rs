@@ -79,7 +79,7 @@ pub(super) fn describe<'c>(
         ci95: covariance().map(|(c, n)| intervals(d, i, c, n, mm)),
         flags: Vec::new(),
     };
-    dot.flags = flags(inp, fit, i, &dot, attached, blur_var);
+    dot.flags = flags(inp, fit, i, &dot, attached / observed_peak, blur_var);
     Ok(dot)
 }
 

@@ -166,7 +166,8 @@ pub struct GroupFit {
     pub spread_held: bool,
 }
 
-const PER_DOT: usize = 5;
+/// Parameters per dot in the fit's layout: x, y, amplitude, radius, spread.
+pub(super) const PER_DOT: usize = 5;
 const LN10: f64 = std::f64::consts::LN_10;
 
 /// What the fit may change: everything, or only the amplitudes and the offset (used to

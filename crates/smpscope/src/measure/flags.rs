@@ -42,10 +42,16 @@ pub enum DotFlag {
 }
 
 /// The flags of dot `i` of `fit` (described as `dot`), whose residual attached density is
-/// `attached`; `blur_var` is the photo's blur variance, px^2.
-pub(super) fn flags(inp: &Inputs, fit: &GroupFit, i: usize, dot: &Dot, attached: f64, blur_var: f64) -> Vec<DotFlag> {
+/// `attached_share` of its observed peak; `blur_var` is the photo's blur variance, px^2.
+pub(super) fn flags(
+    inp: &Inputs,
+    fit: &GroupFit,
+    i: usize,
+    dot: &Dot,
+    attached_share: f64,
+    blur_var: f64,
+) -> Vec<DotFlag> {
     let d = &fit.dots[i];
-    let observed_peak = dot.snr * inp.noise.max(1e-6);
     let diameter_wide =
         dot.ci95.as_ref().is_none_or(|c| c.diameter_px.is_none_or(|[lo, hi]| hi - lo > dot.diameter_px));
     let mut out = Vec::new();
@@ -55,7 +61,7 @@ pub(super) fn flags(inp: &Inputs, fit: &GroupFit, i: usize, dot: &Dot, attached:
         }
     };
     flag(fit.dots.len() > 1, DotFlag::Crowded);
-    flag(attached > HAIR_CROSSED * observed_peak, DotFlag::HairCrossed);
+    flag(attached_share > HAIR_CROSSED, DotFlag::HairCrossed);
     flag(reaches_edge(inp, d, blur_var), DotFlag::NearEdge);
     flag(dot.snr < LOW_SNR, DotFlag::LowSnr);
     flag(dot.diameter_px < UNRESOLVED_DIAMETER_PX || fit.spread_held || diameter_wide, DotFlag::Unresolved);

@@ -6,11 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fit::{Blur, DotModel, GroupFit, Window, jacobian_at};
+use super::fit::{Blur, DotModel, GroupFit, PER_DOT, Window, jacobian_at};
 use super::profile;
-
-/// Parameters per dot in the fit's layout: x, y, amplitude, radius, spread.
-const PER_DOT: usize = 5;
 
 /// Two-sided 95 % quantile of the normal distribution.
 const Z95: f64 = 1.959_964;

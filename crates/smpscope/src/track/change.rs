@@ -132,11 +132,19 @@ pub fn pigment_change(shifts: &[f64]) -> Option<(f64, [f64; 2])> {
         return None;
     }
     let centre = crate::plane::quantile(&mut shifts.to_vec(), 0.5);
-    let mut dev: Vec<f64> = shifts.iter().map(|s| (s - centre).abs()).collect();
-    let sampling = 1.2533 * 1.4826 * crate::plane::quantile(&mut dev, 0.5) / (shifts.len() as f64).sqrt();
     let systematic = PIGMENT_SYSTEMATIC.hypot(PIGMENT_SYSTEMATIC_SHARE * centre);
-    let half = crate::track::trend::t95(shifts.len() - 1) * sampling.hypot(systematic);
+    let half = median_half_width(shifts.iter().copied(), centre, systematic);
     Some((centre, [centre - half, centre + half]))
+}
+
+/// Half-width of the 95 % interval of `centre`, the median of `values`: its sampling error (a
+/// median of normal scatter errs by 1.2533 sigma / sqrt(n), sigma from the median absolute
+/// deviation) and a `systematic` error common to all values, Student's t for n - 1 degrees.
+fn median_half_width(values: impl Iterator<Item = f64>, centre: f64, systematic: f64) -> f64 {
+    let mut dev: Vec<f64> = values.map(|v| (v - centre).abs()).collect();
+    let n = dev.len();
+    let sampling = 1.2533 * 1.4826 * crate::plane::quantile(&mut dev, 0.5) / (n as f64).sqrt();
+    crate::track::trend::t95(n.saturating_sub(1).max(1)) * sampling.hypot(systematic)
 }
 
 /// Component-wise median of colours (None when empty).
@@ -206,11 +214,8 @@ pub fn colour_then_now(pairs: &[([f64; 3], [f64; 3])]) -> Option<ColourChange> {
     let then = median_lab(pairs.iter().map(|p| p.0))?;
     let change = median_lab(pairs.iter().map(|(a, b)| std::array::from_fn(|c| b[c] - a[c])))?;
     let db = change[2];
-    let mut dev: Vec<f64> = pairs.iter().map(|(a, b)| (b[2] - a[2] - db).abs()).collect();
-    // Standard error of a median of normal scatter: 1.2533 sigma / sqrt(n).
-    let sampling = 1.2533 * 1.4826 * crate::plane::quantile(&mut dev, 0.5) / (pairs.len() as f64).sqrt();
-    let systematic = B_SYSTEMATIC.hypot(B_SYSTEMATIC_SHARE * db);
-    let half = crate::track::trend::t95(pairs.len().saturating_sub(1).max(1)) * sampling.hypot(systematic);
+    let half =
+        median_half_width(pairs.iter().map(|(a, b)| b[2] - a[2]), db, B_SYSTEMATIC.hypot(B_SYSTEMATIC_SHARE * db));
     Some(ColourChange { then, now: std::array::from_fn(|c| then[c] + change[c]), b_interval: [db - half, db + half] })
 }
 
