@@ -34,9 +34,13 @@ for t in "${TARGETS[@]}"; do
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
         -print_final_stats=1 >"$log" 2>&1
     rc=$?
-    execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')
-    rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -n 1 | awk '{print $2}')
     last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+    # The final stats when the run ended by itself, else the last status line's figures.
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | awk '{print $2}')
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -n 1 | awk '{print $2}')
+    [ -z "$execs" ] && execs=$(grep -o '^#[0-9]*' <<<"$last" | tr -d '#')
+    [ -z "$rate" ] && rate=$(grep -o 'exec/s: [0-9]*' <<<"$last" | awk '{print $2}')
+    secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | awk '{print $5}')
     cov=$(grep -o 'cov: [0-9]*' <<<"$last" | awk '{print $2}')
     ft=$(grep -o 'ft: [0-9]*' <<<"$last" | awk '{print $2}')
     if [ $rc -eq 0 ]; then
@@ -50,8 +54,8 @@ for t in "${TARGETS[@]}"; do
             echo "$t: cmin failed (see fuzz/$LOGS/$t.cmin.log)"
     fi
     files=$(find "corpus/$t" -type f | wc -l)
-    size=$(du -sk "corpus/$t" | cut -f1)
-    line="$t: ${execs:-?} execs, ${rate:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}, corpus $files files ($size KB), $outcome"
+    size=$(du -sk --apparent-size "corpus/$t" | cut -f1)
+    line="$t: ${execs:-?} execs in ${secs:-?} s, ${rate:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}, corpus $files files ($size KB), $outcome"
     echo "$line"
     summary+=("$line")
 done

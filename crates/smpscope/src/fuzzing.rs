@@ -17,11 +17,11 @@ use crate::{ANALYSIS_SCHEMA, Analysis, DeviceProfiles, Params, TrackParams, Visi
 /// are larger than [`MAX_PIXELS`] still go through the decoder, which must refuse them from
 /// their header alone.
 pub const PHOTO_DECODE_PIXELS: u64 = 4_000_000;
-/// Largest photo the `photo` target analyses end to end (pixels, 64 x 48): every dot candidate
-/// is fitted, about 9 ms each in a release build and thirty times that in a fuzzing build
-/// (sanitizer, coverage counters, overflow checks), and a busy 100 x 78 px photo has 58
-/// candidates (15 s there, over the fuzzers' 10 s hang limit).
-pub const PHOTO_ANALYSE_PIXELS: u64 = 64 * 48;
+/// Largest photo the `photo` target analyses end to end (pixels, 32 x 32): every dot candidate
+/// is fitted, 9-13 ms each in a release build and about thirty times that in a fuzzing build
+/// (sanitizer, coverage counters, overflow checks), and the fuzzer made a 64 x 48 px TIFF with
+/// 120 candidates (1.5 s in a release build, over the fuzzers' 10 s limit in theirs).
+pub const PHOTO_ANALYSE_PIXELS: u64 = 32 * 32;
 /// Most analysis documents the `documents` target tracks at once.
 pub const MAX_VISITS: usize = 4;
 
