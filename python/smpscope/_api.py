@@ -275,35 +275,16 @@ def track(
     given = [v._photo if isinstance(v, Analysis) else _photo(v) for v in visits]
     analyses = [Analysis(json.loads(d), p) for d, p in zip(docs, given)]
     t = json.loads(doc)
-    return Track(t, _in_date_order(analyses, date_args, t["visits"], t.get("left_out", [])))
+    return Track(t, _in_date_order(analyses, t["visits"]))
 
 
-def _in_date_order(
-    analyses: list[Analysis],
-    dates: list[str | None] | None,
-    reports: list[dict[str, Any]],
-    left_out: list[dict[str, Any]],
-) -> list[Analysis] | None:
-    """The analyses in the order of the track's visits: by date (given, else EXIF), stably,
-    as the core orders them."""
+def _in_date_order(analyses: list[Analysis], reports: list[dict[str, Any]]) -> list[Analysis] | None:
+    """The analyses in the order of the track's visits, as the track document gives it
+    (``visits[].input``: each visit's index among those given)."""
     try:
-        keys = []
-        for i, a in enumerate(analyses):
-            d = dates[i] if dates is not None and dates[i] is not None else (a.image.get("captured_at") or "")[:10]
-            keys.append(_dt.date.fromisoformat(d))  # type: ignore[arg-type]
-        order = sorted(range(len(analyses)), key=lambda i: keys[i])
-    except (TypeError, ValueError):
+        return [analyses[r["input"]] for r in reports]
+    except (KeyError, IndexError, TypeError):
         return None
-    ordered = [analyses[i] for i in order]
-    # Visits that could not be registered are left out of the track's visits.
-    for source in (x["source"] for x in left_out):
-        i = next((i for i, a in enumerate(ordered) if a.source == source), None)
-        if i is None:
-            return None
-        ordered.pop(i)
-    if [a.source for a in ordered] != [r["source"] for r in reports]:
-        return None
-    return ordered
 
 
 def report(

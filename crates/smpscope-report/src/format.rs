@@ -27,27 +27,7 @@ pub fn spread(d: Option<&smpscope::summary::Distribution>, decimals: usize, unit
     }
 }
 
-/// The median of the finite values of `v`; None when there are none.
-pub fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) })
-}
-
-/// The `q` quantile (0..1, nearest rank) of the finite values of `v`; None when there are none.
-pub fn quantile(mut v: Vec<f64>, q: f64) -> Option<f64> {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let i = ((v.len() - 1) as f64 * q).round() as usize;
-    Some(v[i])
-}
+pub use smpscope::stats::{finite_median as median, finite_quantile as quantile};
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use smpscope::colour::delta_e_2000;
+use smpscope::stats::finite_mean as mean;
 use smpscope::{Analysis, Dot, Params};
 
 use crate::{SceneSpec, Truth, encode, render};
@@ -138,11 +139,6 @@ pub struct Figures {
     pub fwhm_mae_um: f64,
     pub ink_err: f64,
     pub colour_de: f64,
-}
-
-fn mean(v: impl Iterator<Item = f64>) -> f64 {
-    let (s, n) = v.filter(|x| x.is_finite()).fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 { f64::NAN } else { s / n as f64 }
 }
 
 impl Figures {

@@ -115,7 +115,7 @@ fn similarity(t: [f64; 4]) -> Similarity {
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
-    smpscope::plane::quantile(&mut v, 0.5)
+    smpscope::stats::quantile(&mut v, 0.5)
 }
 
 /// The patient-level identity of each detected dot of each visit (None: no true dot there).
@@ -336,8 +336,7 @@ pub struct SeriesFigures {
 pub const PIGMENT_DETECTABLE: f64 = 0.1;
 
 fn mean<'a>(v: impl Iterator<Item = &'a f64>) -> f64 {
-    let (s, n) = v.filter(|x| x.is_finite()).fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 { f64::NAN } else { s / n as f64 }
+    smpscope::stats::finite_mean(v.copied())
 }
 
 impl SeriesFigures {

@@ -12,9 +12,10 @@ use crate::detect::{self, DetectParams};
 use crate::error::{Error, Result, Verdict};
 use crate::measure::{self, Dot, MeasureParams, PixelScale};
 use crate::photo::{self, ImageInfo, Photo};
-use crate::plane::{Plane, median};
+use crate::plane::Plane;
 use crate::region::{Region, Roi};
 use crate::scale::{self, DeviceProfiles, Scale};
+use crate::stats::median;
 use crate::summary::{self, PhotoFigures, Summary};
 use crate::warning::{self, Warning, WarningCode};
 
@@ -234,7 +235,7 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         None => {
             let points: Vec<(f64, f64)> = dots.iter().map(|d| (d.x, d.y)).collect();
             let mut nn = summary::nearest_neighbour_px(&points);
-            let spacing = if nn.is_empty() { f64::NAN } else { crate::plane::quantile(&mut nn, 0.5) };
+            let spacing = if nn.is_empty() { f64::NAN } else { crate::stats::quantile(&mut nn, 0.5) };
             Region::from_dots(&points, spacing, photo.width(), photo.height())
         }
     };

@@ -19,7 +19,8 @@ use rayon::prelude::*;
 
 use crate::colour::LUMA;
 use crate::photo::Photo;
-use crate::plane::{Plane, median};
+use crate::plane::Plane;
+use crate::stats::median;
 
 mod patch;
 mod shine;

@@ -6,7 +6,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::plane::{Plane, median};
+use crate::plane::Plane;
+use crate::stats::median;
 
 /// Parameters of the detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

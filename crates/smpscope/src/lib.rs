@@ -28,6 +28,7 @@ pub mod photo;
 pub mod plane;
 pub mod region;
 pub mod scale;
+pub mod stats;
 pub mod summary;
 pub mod track;
 pub mod warning;

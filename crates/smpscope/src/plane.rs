@@ -132,26 +132,6 @@ pub fn discrete_gaussian_kernel(t: f64) -> Vec<f64> {
     k
 }
 
-/// Median of a slice (reorders it). NaN-free input assumed; empty gives NaN.
-pub fn median(v: &mut [f32]) -> f32 {
-    if v.is_empty() {
-        return f32::NAN;
-    }
-    let mid = v.len() / 2;
-    let (_, m, _) = v.select_nth_unstable_by(mid, f32::total_cmp);
-    *m
-}
-
-/// Quantile q in 0..1 of a slice of f64 (reorders it, nearest rank).
-pub fn quantile(v: &mut [f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((v.len() - 1) as f64 * q).round() as usize;
-    let (_, m, _) = v.select_nth_unstable_by(i, f64::total_cmp);
-    *m
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

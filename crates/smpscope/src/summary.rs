@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::measure::{Dot, Rejections};
-use crate::plane::quantile;
 use crate::region::{Region, RegionMethod};
+use crate::stats::quantile;
 use crate::warning::{Warning, WarningCode};
 
 /// Median and 10th/90th percentiles of one measure over the dots of the region.

@@ -7,7 +7,7 @@
 //! Elsewhere a mole's dots are measured as well as any, as true dots lie on moles too
 //! (docs/decisions.md#crowded-dark-patches).
 
-use crate::plane::median;
+use crate::stats::median;
 
 /// How much darker than the skin around it (OD, the median over 7x7 cells) a cell must be to
 /// be a mole: moles are 0.3-1 OD over the skin; freckles, which dots may cover and still be

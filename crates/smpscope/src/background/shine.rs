@@ -8,7 +8,7 @@
 //! fully from twice that, so that a highlight's soft rim is not cut off. The typical skin and
 //! the scatter come from the cells that do not shine ([`Model::fit`]).
 
-use crate::plane::quantile;
+use crate::stats::quantile;
 
 /// Below this spread of skin colour (largest channel / smallest) the channels cannot tell shine
 /// from light (grey images, grey targets): no shine is estimated.

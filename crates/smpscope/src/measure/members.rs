@@ -69,7 +69,7 @@ pub(super) fn fit_members(
         })
         .map(|i| win.od[i] as f32)
         .collect();
-    let offset = if ring.len() >= 8 { crate::plane::median(&mut ring) as f64 } else { 0.0 };
+    let offset = if ring.len() >= 8 { crate::stats::median(&mut ring) as f64 } else { 0.0 };
     let starts = starts(inp, &members, offset, spread);
     let bounds: Vec<Bounds> =
         members.iter().map(|c| Bounds { max_size: 3.0 * c.radius_px + 5.0, max_shift: c.radius_px + 2.0 }).collect();

@@ -66,7 +66,7 @@ fn ink_blue_red(dots: &[&Dot]) -> Option<InkColour> {
     if logs.len() < BROWN_SAMPLE {
         return None;
     }
-    let (q05, q25) = (crate::plane::quantile(&mut logs, 0.05), crate::plane::quantile(&mut logs, 0.25));
+    let (q05, q25) = (crate::stats::quantile(&mut logs, 0.05), crate::stats::quantile(&mut logs, 0.25));
     Some(InkColour { quartile: q25.exp(), log_sigma: (q25 - q05) / (Z_TWENTIETH - Z_QUARTILE) })
 }
 

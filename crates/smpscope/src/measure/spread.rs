@@ -29,7 +29,7 @@ pub(super) fn needs_shared_spread(inp: &Inputs, results: &[Vec<Result<Dot, Rejec
         .flatten()
         .map(|d| 0.5 * d.diameter_px / (d.spread_px.powi(2) + blur_var).sqrt())
         .collect();
-    ratios.len() >= 10 && crate::plane::quantile(&mut ratios, 0.5) < RESOLVED_RATIO
+    ratios.len() >= 10 && crate::stats::quantile(&mut ratios, 0.5) < RESOLVED_RATIO
 }
 
 /// The pigment spread (px) shared by the photo's dots, by profile likelihood: the value that
@@ -54,7 +54,7 @@ pub(super) fn shared_spread(
         .collect();
     let mut ecc: Vec<f64> = singles.iter().map(|s| s.1).collect();
     let roundest =
-        if ecc.len() >= SPREAD_SAMPLE_MIN { crate::plane::quantile(&mut ecc, ROUNDEST_SHARE) } else { f64::INFINITY };
+        if ecc.len() >= SPREAD_SAMPLE_MIN { crate::stats::quantile(&mut ecc, ROUNDEST_SHARE) } else { f64::INFINITY };
     let singles: Vec<&Vec<usize>> = singles.into_iter().filter(|s| s.1 <= roundest).map(|s| s.0).collect();
     let step = singles.len().div_ceil(400).max(1);
     let sample: Vec<&Vec<usize>> = singles.into_iter().step_by(step).collect();

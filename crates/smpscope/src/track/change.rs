@@ -46,7 +46,7 @@ pub fn light_onto(skins: &[([f64; 3], [f64; 3])]) -> [f64; 3] {
         .collect();
     std::array::from_fn(|c| {
         let mut r: Vec<f64> = ratios.iter().map(|r| r[c]).filter(|r| r.is_finite()).collect();
-        if r.is_empty() { 1.0 } else { crate::plane::quantile(&mut r, 0.5) }
+        if r.is_empty() { 1.0 } else { crate::stats::quantile(&mut r, 0.5) }
     })
 }
 
@@ -131,7 +131,7 @@ pub fn pigment_change(shifts: &[f64]) -> Option<(f64, [f64; 2])> {
     if shifts.len() < 5 {
         return None;
     }
-    let centre = crate::plane::quantile(&mut shifts.to_vec(), 0.5);
+    let centre = crate::stats::quantile(&mut shifts.to_vec(), 0.5);
     let systematic = PIGMENT_SYSTEMATIC.hypot(PIGMENT_SYSTEMATIC_SHARE * centre);
     let half = median_half_width(shifts.iter().copied(), centre, systematic);
     Some((centre, [centre - half, centre + half]))
@@ -143,8 +143,8 @@ pub fn pigment_change(shifts: &[f64]) -> Option<(f64, [f64; 2])> {
 fn median_half_width(values: impl Iterator<Item = f64>, centre: f64, systematic: f64) -> f64 {
     let mut dev: Vec<f64> = values.map(|v| (v - centre).abs()).collect();
     let n = dev.len();
-    let sampling = 1.2533 * 1.4826 * crate::plane::quantile(&mut dev, 0.5) / (n as f64).sqrt();
-    crate::track::trend::t95(n.saturating_sub(1).max(1)) * sampling.hypot(systematic)
+    let sampling = 1.2533 * 1.4826 * crate::stats::quantile(&mut dev, 0.5) / (n as f64).sqrt();
+    crate::stats::t95(n.saturating_sub(1).max(1)) * sampling.hypot(systematic)
 }
 
 /// Component-wise median of colours (None when empty).
@@ -155,7 +155,7 @@ pub fn median_lab(labs: impl Iterator<Item = [f64; 3]>) -> Option<[f64; 3]> {
     }
     Some(std::array::from_fn(|c| {
         let mut v: Vec<f64> = all.iter().map(|l| l[c]).collect();
-        crate::plane::quantile(&mut v, 0.5)
+        crate::stats::quantile(&mut v, 0.5)
     }))
 }
 
@@ -175,9 +175,9 @@ pub fn ink_retained(pairs: &[(f64, f64)], keep_all: bool) -> Option<f64> {
     if logs.is_empty() {
         return None;
     }
-    let centre = crate::plane::quantile(&mut logs.clone(), 0.5);
+    let centre = crate::stats::quantile(&mut logs.clone(), 0.5);
     let mut dev: Vec<f64> = logs.iter().map(|l| (l - centre).abs()).collect();
-    let fence = (OUTLIER_SIGMAS * 1.4826 * crate::plane::quantile(&mut dev, 0.5)).max(MIN_FENCE);
+    let fence = (OUTLIER_SIGMAS * 1.4826 * crate::stats::quantile(&mut dev, 0.5)).max(MIN_FENCE);
     let (then, now) = pairs
         .iter()
         .zip(&logs)
@@ -263,7 +263,7 @@ mod tests {
         let ColourChange { then, now, b_interval } = colour_then_now(&pairs).unwrap();
         assert!((now[2] - then[2] + 0.7).abs() < 1e-9 && (now[0] - then[0] - 2.0).abs() < 1e-9);
         // No scatter: only the systematic error is left.
-        let half = crate::track::trend::t95(20) * B_SYSTEMATIC.hypot(0.7 * B_SYSTEMATIC_SHARE);
+        let half = crate::stats::t95(20) * B_SYSTEMATIC.hypot(0.7 * B_SYSTEMATIC_SHARE);
         assert!((b_interval[0] + 0.7 + half).abs() < 1e-9 && (b_interval[1] + 0.7 - half).abs() < 1e-9);
     }
 }

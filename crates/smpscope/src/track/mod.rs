@@ -10,19 +10,21 @@
 pub mod change;
 pub mod identity;
 pub mod register;
+mod report;
+mod series;
+mod touch_up;
 pub mod trend;
 pub mod visits;
 
 use chrono::NaiveDate;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::warning::{self, Warning, WarningCode};
-use change::{DotChange, View, colour_then_now, compare, ink_retained, light_onto, pigment_change};
-use identity::Catalogue;
-use register::{Similarity, register};
+use change::DotChange;
+use register::Similarity;
+use series::Series;
 pub use trend::Trend;
 
 /// Median deposit diameter, px, of the dots found at two visits or more, below which a JPEG
@@ -120,6 +122,10 @@ pub struct RegistrationReport {
 pub struct VisitReport {
     /// The visit's photo, as its analysis names it (`image.source`).
     pub source: String,
+    /// Its index among the visits given (they are tracked in date order); absent from documents
+    /// written before it existed.
+    #[serde(default)]
+    pub input: Option<usize>,
     /// The visit's date (given, or its EXIF capture date).
     pub date: NaiveDate,
     /// Months since the first visit.
@@ -194,6 +200,9 @@ pub struct TrackedDot {
 pub struct LeftOut {
     /// The visit's photo, as its analysis names it (`image.source`).
     pub source: String,
+    /// Its index among the visits given; absent from documents written before it existed.
+    #[serde(default)]
+    pub input: Option<usize>,
     /// The visit's date.
     pub date: NaiveDate,
     /// Why, as the registration error reads.
@@ -237,133 +246,6 @@ impl Track {
     }
 }
 
-fn centres(a: &Analysis) -> Vec<[f64; 2]> {
-    a.dots.iter().map(|d| [d.x, d.y]).collect()
-}
-
-fn quantile(mut v: Vec<f64>, q: f64) -> Option<f64> {
-    (!v.is_empty()).then(|| crate::plane::quantile(&mut v, q))
-}
-
-fn median(v: Vec<f64>) -> Option<f64> {
-    quantile(v, 0.5)
-}
-
-/// The median of `(value, weight)` pairs: the value where the weights below and above balance,
-/// halfway between two values where they balance exactly (so equal weights give the median).
-fn weighted_median(mut v: Vec<(f64, f64)>) -> Option<f64> {
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let half = 0.5 * v.iter().map(|x| x.1).sum::<f64>();
-    let mut below = 0.0;
-    for (i, &(x, w)) in v.iter().enumerate() {
-        below += w;
-        if (below - half).abs() <= 1e-9 * half {
-            return Some(0.5 * (x + v.get(i + 1).map_or(x, |n| n.0)));
-        }
-        if below > half {
-            return Some(x);
-        }
-    }
-    None
-}
-
-/// What visit `t` shows against visit `t - 1`, on the identities in the view they share (see
-/// [`Step`]): the ink of the dots seen at both (stray pairs left out as in [`ink_retained`]: one
-/// hair fragment merged with a dot would otherwise pass for re-inking), and the share of the
-/// never-seen dots that look like fresh dots of the same treatment, counted only where the dots
-/// are more numerous by at least half the `touch_up_new_dots` share (some of a touch-up's new
-/// dots are offset by dots missed this time). Fresh: ink at least 0.8 of the median continuing
-/// dot's, and no more elongated than nine in ten continuing dots (the stray detections that come
-/// and go are mostly hair and stubble fragments). A never-seen dot counts only if `stays` (it is
-/// found again at the next visit that shows its place): strays come and go, and a touch-up's
-/// dots stay.
-fn step<'a>(
-    shared: impl Iterator<Item = &'a identity::Identity>,
-    stays: impl Fn(&identity::Identity) -> bool,
-    views: &[View],
-    t: usize,
-    params: &TrackParams,
-) -> Step {
-    let (mut pairs, mut before, mut continuing, mut new) = (Vec::new(), 0usize, Vec::new(), Vec::new());
-    let ink_shape = |q: usize| (views[t].ink(q), views[t].dots[q].eccentricity);
-    for id in shared {
-        before += id.dots[t - 1].is_some() as usize;
-        match (id.dots[t - 1], id.dots[t]) {
-            (_, Some(q)) if id.first_visit == t && stays(id) => new.push(ink_shape(q)),
-            (_, Some(_)) if id.first_visit == t => {}
-            (Some(p), Some(q)) => {
-                pairs.push((views[t - 1].ink(p), views[t].ink(q)));
-                continuing.push(ink_shape(q));
-            }
-            (None, Some(q)) => continuing.push(ink_shape(q)),
-            _ => {}
-        }
-    }
-    let after = continuing.len() + new.len();
-    let typical = median(continuing.iter().map(|c| c.0).collect()).unwrap_or(0.0);
-    let elongated = quantile(continuing.iter().map(|c| c.1).collect(), 0.9).unwrap_or(1.0);
-    let fresh = new.iter().filter(|&&(ink, ecc)| ink >= 0.8 * typical && ecc <= elongated).count() as f64;
-    let more_dots = after as f64 >= (1.0 + 0.5 * params.touch_up_new_dots) * before as f64;
-    Step { ink: ink_retained(&pairs, false).unwrap_or(1.0), fresh: if more_dots { fresh / after as f64 } else { 0.0 } }
-}
-
-/// One visit against the one before: what a touch-up would show.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Step {
-    /// Ink now / ink then of the dots seen at both.
-    ink: f64,
-    /// Share of the dots now that are fresh dots never seen before (0 unless the dots are more
-    /// numerous).
-    fresh: f64,
-}
-
-impl Step {
-    const FIRST: Step = Step { ink: 1.0, fresh: 0.0 };
-
-    /// How far the step goes towards a touch-up: its fresh-dot share and its ink's log rise over
-    /// `expected` (what the fade would have left), each as a fraction of its threshold; a
-    /// touch-up from 1.
-    fn touch_up_evidence(&self, expected: f64, params: &TrackParams) -> f64 {
-        let rise = (self.ink / expected).ln().max(0.0) / params.touch_up_ink_rise.ln();
-        rise + self.fresh / params.touch_up_new_dots
-    }
-}
-
-/// Which visits are touch-ups, from each visit's step from the one before and the visits'
-/// months (see [`Step::touch_up_evidence`]). The fade expected over a step comes from the steps
-/// that are plainly not touch-ups (neither their fresh dots nor their ink rise would count
-/// alone): the median of their log2 ink lost per month, which a touch-up among them does not
-/// drag. Re-inking after a year of fade may only bring the ink back to where it was, which is no
-/// rise at all but far above the fade. The median is weighted by the square of each step's
-/// months: a step's ink ratio errs by about as much whatever its length, so its rate per month
-/// errs inversely to it (docs/decisions.md#fade-rate-weights).
-fn touch_ups(steps: &[Step], months: &[f64], params: &TrackParams) -> Vec<bool> {
-    let interval = |t: usize| months[t] - months[t - 1];
-    let plain = |s: &Step| s.fresh < params.touch_up_new_dots && s.ink > 0.0 && s.ink < params.touch_up_ink_rise;
-    let rates: Vec<(f64, f64)> = steps
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(t, s)| plain(s) && interval(*t) > 0.0)
-        .map(|(t, s)| (-s.ink.log2() / interval(t), interval(t).powi(2)))
-        .collect();
-    let rate = weighted_median(rates).unwrap_or(0.0).max(0.0);
-    steps
-        .iter()
-        .enumerate()
-        .map(|(t, s)| t > 0 && s.touch_up_evidence((-rate * interval(t)).exp2(), params) >= 1.0)
-        .collect()
-}
-
-/// The median dot size, px, a photo needs for its dots' colour to be followed, and what kind of
-/// photo it is; None for lossless files, which keep the colour of every pixel.
-fn colour_needs(a: &Analysis) -> Option<(f64, String)> {
-    (a.image.format == "jpeg").then(|| match &a.image.chroma_subsampling {
-        Some(s) => (MIN_COLOUR_DIAMETER_SUBSAMPLED_PX, format!("a JPEG with its colour at {s}")),
-        None => (MIN_COLOUR_DIAMETER_PX, "a JPEG".to_string()),
-    })
-}
-
 /// Follows the dots of `visits` (any order; sorted by date here) and measures the change. Needs
 /// at least two visits; a later visit that cannot be registered onto the first is left out with
 /// a warning, and the series is refused only when none can be.
@@ -387,360 +269,34 @@ pub fn track(visits: Vec<Visit>, params: &TrackParams) -> Result<Track> {
     if visits.len() < 2 {
         return Err(Error::parameter("visits", format!("tracking needs at least two visits, not {}", visits.len())));
     }
-    let (visit_dates, date_warnings) = visits::checked_dates(&visits)?;
-    let mut dated: Vec<(NaiveDate, Analysis)> =
-        visit_dates.into_iter().zip(visits.into_iter().map(|v| v.analysis)).collect();
-    dated.sort_by_key(|(d, _)| *d);
-    let frame = |a: &Analysis| (a.image.width as f64, a.image.height as f64);
-    let first_centres = centres(&dated[0].1);
-    let registered: Vec<Result<register::Registration>> = dated[1..]
-        .par_iter()
-        .map(|(_, a)| {
-            register(&centres(a), &first_centres, frame(a), frame(&dated[0].1))
-                .map_err(|reason| Error::Registration { source_name: a.image.source.clone(), reason })
-        })
-        .collect();
-    // A later visit that cannot be registered (most often one whose dots have faded out of
-    // sight) is left out, and the others are tracked; only when none can be is the series
-    // refused.
-    if registered.iter().all(Result::is_err) {
-        return Err(registered.into_iter().find_map(Result::err).expect("two visits or more"));
-    }
-    let (mut dates, mut analyses, mut registrations, mut left_out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for ((date, a), r) in dated.into_iter().zip(std::iter::once(None).chain(registered.into_iter().map(Some))) {
-        match r.transpose() {
-            Ok(r) => {
-                registrations.push(r);
-                dates.push(date);
-                analyses.push(a);
-            }
-            Err(e) => left_out.push(LeftOut { source: a.image.source.clone(), date, reason: e.to_string() }),
-        }
-    }
-    let first = &analyses[0];
-    let to_first: Vec<Similarity> =
-        registrations.iter().map(|r| r.map_or(Similarity::IDENTITY, |r| r.transform)).collect();
-
-    // Identities: a dot continues one within a typical dot diameter (farther when registration
-    // is loose, never more than 0.45 of the spacing, so that a neighbour is never taken).
-    let diameter_px = |a: &Analysis| median(a.dots.iter().map(|d| d.diameter_px).collect()).unwrap_or(3.0);
-    let margins: Vec<f64> = analyses.iter().map(diameter_px).collect();
-    let spacing = register::typical_spacing(&first_centres);
-    let mut catalogue = Catalogue::new(&first_centres, analyses.len());
-    for (v, a) in analyses.iter().enumerate().skip(1) {
-        let residual = registrations[v].map_or(0.0, |r| r.residual_px);
-        let tolerance = margins[0].max(4.0 * residual).min(0.45 * spacing);
-        let carried: Vec<[f64; 2]> = centres(a).iter().map(|&p| to_first[v].apply(p)).collect();
-        catalogue.add_visit(v, &carried, tolerance);
-    }
-    // Whether an identity lies in visit v's field of view, a dot diameter in from the edges.
-    let in_view = |pos: [f64; 2], v: usize| {
-        register::inside(&[pos], &to_first[v].inverse(), frame(&analyses[v]), margins[v]) == 1
-    };
-
-    // Whether each photo keeps its dots' colour, from the size of the dots found at another visit
-    // too: the stray detections that come and go are mostly small fragments of hair, and drag
-    // a plain median down.
-    let ids = &catalogue.identities;
-    let real_size: Vec<f64> = (0..analyses.len())
-        .map(|v| {
-            median(
-                ids.iter()
-                    .filter(|id| id.sightings() >= 2)
-                    .filter_map(|id| id.dots[v])
-                    .map(|d| analyses[v].dots[d].diameter_px)
-                    .collect(),
-            )
-            .unwrap_or(margins[v])
-        })
-        .collect();
-    // Of the dots whose place another visit shows, the share found nowhere else.
-    let stray_share: Vec<f64> = (0..analyses.len())
-        .map(|v| {
-            let checkable: Vec<_> = ids
-                .iter()
-                .filter(|id| id.dots[v].is_some() && (0..analyses.len()).any(|u| u != v && in_view(id.position, u)))
-                .collect();
-            checkable.iter().filter(|id| id.sightings() == 1).count() as f64 / checkable.len().max(1) as f64
-        })
-        .collect();
-    // Per photo, what it would need for its dots' colour where its dots fall short of that.
-    let colour_short: Vec<Option<(f64, String)>> =
-        analyses.iter().zip(&real_size).map(|(a, d)| colour_needs(a).filter(|(px, _)| d < px)).collect();
-    let um_per_px = first.scale.px_per_mm.map(|s| 1000.0 / s);
-    // Each visit's light onto the first's, from the skin around the dots both show.
-    let light: Vec<[f64; 3]> = (0..analyses.len())
-        .map(|v| {
-            light_onto(
-                &ids.iter()
-                    .filter_map(|id| {
-                        Some((analyses[0].dots[id.dots[0]?].skin_lab, analyses[v].dots[id.dots[v]?].skin_lab))
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    let views: Vec<View> = analyses
-        .iter()
-        .zip(&to_first)
-        .zip(light)
-        .map(|((a, t), light)| View { dots: &a.dots, scale: t.scale(), light })
-        .collect();
-    let months: Vec<f64> = dates.iter().map(|d| (*d - dates[0]).num_days() as f64 / trend::MONTH_DAYS).collect();
-
-    let shared = |b: usize, t: usize| {
-        ids.iter().enumerate().filter(move |(_, id)| in_view(id.position, b) && in_view(id.position, t))
-    };
-    let steps: Vec<Step> = (0..analyses.len())
-        .map(|t| {
-            if t == 0 {
-                return Step::FIRST;
-            }
-            let stays = |id: &identity::Identity| {
-                t + 1 >= analyses.len() || !in_view(id.position, t + 1) || id.dots[t + 1].is_some()
-            };
-            step(shared(t - 1, t).map(|(_, id)| id), stays, &views, t, params)
-        })
-        .collect();
-    let touch_up_at = touch_ups(&steps, &months, params);
-
-    let mut reports = Vec::with_capacity(analyses.len());
-    let mut changes: Vec<Vec<Option<DotChange>>> = vec![vec![None; analyses.len()]; ids.len()];
-    let mut baseline = 0;
-    let mut warnings: Vec<Warning> = date_warnings;
+    let (ordered, left_out, mut warnings) = visits::order_and_register(visits)?;
+    let series = Series::identify(ordered);
+    let views = series.views();
+    let touch_up_at = touch_up::find(&series, &views, params);
+    let colour_short = series.colour_short();
+    let reports = report::visit_reports(&series, &views, &touch_up_at, &colour_short);
     warnings.extend(left_out.iter().map(LeftOut::warning));
-    for (t, a) in analyses.iter().enumerate() {
-        let touch_up = touch_up_at[t];
-        let b = baseline;
-        let mut pairs = Vec::new();
-        let (mut at_base, mut at_now, mut new) = (0, 0, 0);
-        for (i, id) in shared(b, t) {
-            at_base += id.dots[b].is_some() as usize;
-            at_now += id.dots[t].is_some() as usize;
-            new += (id.dots[t].is_some() && id.first_visit > b) as usize;
-            if let (Some(p), Some(q)) = (id.dots[b], id.dots[t]) {
-                let mut c = compare(&views[b], p, &views[t], q, um_per_px);
-                if colour_short[b].is_some() || colour_short[t].is_some() {
-                    c.pigment_shift = None;
-                }
-                pairs.push((p, c.clone()));
-                if t != b {
-                    changes[i][t] = Some(c);
-                }
-            }
-        }
-        let ink = ink_retained(
-            &pairs.iter().map(|(p, c)| (views[b].ink(*p), c.ink_retained * views[b].ink(*p))).collect::<Vec<_>>(),
-            touch_up,
-        );
-        let colour = colour_then_now(
-            &pairs
-                .iter()
-                .map(|(p, c)| (views[b].in_first_light(views[b].dots[*p].lab), c.lab_balanced))
-                .collect::<Vec<_>>(),
-        )
-        .filter(|_| colour_short[b].is_none() && colour_short[t].is_none());
-        let pigment = pigment_change(&pairs.iter().filter_map(|(_, c)| c.pigment_shift).collect::<Vec<_>>());
-        let registration = registrations[t].map(|r| RegistrationReport {
-            transform: r.transform,
-            rotation_deg: r.transform.rotation_deg(),
-            scale: r.transform.scale(),
-            residual_px: r.residual_px,
-            residual_um: um_per_px.map(|k| k * r.residual_px),
-            matched_dots: r.matched,
-            shared_dots: r.shared_dots,
-        });
-        if t != b && (at_now as f64) < FEW_FOUND * at_base as f64 {
-            warnings.push(Warning::new(
-                WarningCode::FewDotsFound,
-                format!(
-                    "{}: only {at_now} of the {at_base} dots of its baseline visit in the view they share were found: the others are most likely too faint or blurred to detect here, and the figures of the dots found lean towards the most visible",
-                    a.image.source
-                ),
-            ));
-        }
-        if at_base < 20 {
-            warnings.push(Warning::new(
-                WarningCode::FewSharedDots,
-                format!(
-                    "{}: only {at_base} dots shared with the baseline visit; its figures are uncertain",
-                    a.image.source
-                ),
-            ));
-        }
-        reports.push(VisitReport {
-            source: a.image.source.clone(),
-            date: dates[t],
-            months: months[t],
-            baseline: b,
-            touch_up,
-            registration,
-            dot_count: a.dots.len(),
-            density_per_cm2: a.summary.density_per_cm2,
-            shared_dots: at_base,
-            matched: pairs.len(),
-            lost: at_base - pairs.len(),
-            new,
-            density_retained: (at_base > 0).then(|| at_now as f64 / at_base as f64),
-            ink_retained: ink,
-            spread_growth_um: median(pairs.iter().filter_map(|(_, c)| c.spread_growth_um).collect()),
-            diameter_change_um: median(pairs.iter().filter_map(|(_, c)| c.diameter_change_um).collect()),
-            colour_shift_de: colour.as_ref().map(|c| crate::colour::delta_e_2000(c.then, c.now)),
-            delta_b: colour.as_ref().map(|c| c.now[2] - c.then[2]),
-            delta_b_interval: colour.as_ref().map(|c| c.b_interval),
-            pigment_shift: pigment.map(|p| p.0),
-            pigment_shift_interval: pigment.map(|p| p.1),
-        });
-        if touch_up {
-            baseline = t;
-        }
-    }
-    for ((a, d), short) in analyses.iter().zip(&real_size).zip(&colour_short) {
-        if let Some((px, kind)) = short {
-            warnings.push(Warning::new(
-                WarningCode::ColourUnresolved,
-                format!(
-                    "{}: dots are {d:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de, delta_b and pigment_shift are null for the visits compared with it; photograph at {px} px or more per dot",
-                    a.image.source
-                ),
-            ));
-        }
-    }
-    for (a, share) in analyses.iter().zip(&stray_share) {
-        if *share > STRAY_SHARE {
-            warnings.push(Warning::new(
-                WarningCode::StrayDetections,
-                format!(
-                    "{}: {:.0} % of its dots are found at no other visit that shows their place: stray detections (stubble, hair, skin texture) or a poor photo; density_retained and the figures compared with it are uncertain",
-                    a.image.source,
-                    100.0 * share
-                ),
-            ));
-        }
-    }
-    if um_per_px.is_none() {
-        warnings.push(Warning::new(
-            WarningCode::NoScale,
-            "the first visit has no scale: spread, diameter and residual in um are null",
-        ));
-    }
-    // Each baseline is a visit of its own segment reading 1 (see [`trend`]).
-    let points: Vec<(usize, f64, f64)> = reports
-        .iter()
-        .enumerate()
-        .filter_map(|(t, r)| {
-            if t == 0 || r.touch_up {
-                Some((t, 0.0, 1.0))
-            } else {
-                r.ink_retained.map(|ink| (r.baseline, r.months - months[r.baseline], ink))
-            }
-        })
-        .collect();
-    let trend = trend::fit(&points, (dates[baseline], baseline), params.touch_up_threshold);
-    let matches = ids
-        .iter()
-        .zip(changes)
-        .enumerate()
+    warnings.extend(reports.warnings);
+    warnings.extend(report::photo_warnings(&series, &colour_short));
+    let trend = trend::of_visits(&reports.visits, reports.baseline, params.touch_up_threshold);
+    let matches = (series.ids.into_iter().zip(reports.changes).enumerate())
         .map(|(i, (id, changes))| TrackedDot {
             id: i,
             x: id.position[0],
             y: id.position[1],
             first_visit: id.first_visit,
-            dots: id.dots.clone(),
+            dots: id.dots,
             changes,
         })
         .collect();
     Ok(Track {
         schema: TRACK_SCHEMA.into(),
         params: params.clone(),
-        visits: reports,
+        visits: reports.visits,
         left_out,
         matches,
         trend,
         warnings: warning::messages(&warnings),
         warning_codes: warnings,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn re_inking_after_a_fade_is_a_touch_up_even_without_a_rise() {
-        let months = [0.0, 12.0, 24.0, 36.0, 48.0];
-        let p = TrackParams::default();
-        let ink = |inks: [f64; 5]| inks.map(|ink| Step { ink, fresh: 0.0 });
-        // A year takes 30 %: 0.7 per step; at visit 3 the ink is brought back to where it was a
-        // year before (no rise), far above the 0.7 the fade would leave.
-        let steps = ink([1.0, 0.7, 0.71, 1.0, 0.69]);
-        assert_eq!(touch_ups(&steps, &months, &p), vec![false, false, false, true, false]);
-        // Steady fade, the light alone changing, or one visit's ink misread by 15 %: none.
-        for inks in [[1.0, 0.7, 0.68, 0.73, 0.7], [1.0, 1.04, 0.97, 1.01, 0.99], [1.0, 0.8, 0.92, 0.7, 0.8]] {
-            assert!(touch_ups(&ink(inks), &months, &p).iter().all(|t| !t), "{inks:?}");
-        }
-        // More dots with fresh ink is a touch-up whatever the ink did.
-        let mut added = ink([1.0, 0.8, 0.8, 0.8, 0.8]);
-        added[2].fresh = 0.15;
-        assert_eq!(touch_ups(&added, &months, &p), vec![false, false, true, false, false]);
-    }
-
-    #[test]
-    fn the_fade_rate_leans_on_the_longer_steps() {
-        assert_eq!(weighted_median(vec![(3.0, 1.0), (1.0, 1.0), (2.0, 1.0)]), Some(2.0));
-        assert_eq!(weighted_median(vec![(1.0, 1.0), (2.0, 1.0), (4.0, 1.0), (3.0, 1.0)]), Some(2.5));
-        assert_eq!(weighted_median(vec![(1.0, 1.0), (2.0, 5.0)]), Some(2.0));
-        assert_eq!(weighted_median(vec![]), None);
-        // Seed 8004: a step of 5 months misread (ink 0.71 against a true 0.88), then a plain step
-        // of 11 months reading 0.88 with a few new dots: no touch-up.
-        let months = [0.0, 4.9, 15.5];
-        let steps = [Step::FIRST, Step { ink: 0.712, fresh: 0.0 }, Step { ink: 0.88, fresh: 0.05 }];
-        assert_eq!(touch_ups(&steps, &months, &TrackParams::default()), vec![false, false, false]);
-    }
-
-    #[test]
-    fn a_modest_rise_and_a_few_fresh_dots_add_up_to_a_touch_up() {
-        let months = [0.0, 12.0, 24.0, 36.0];
-        let p = TrackParams::default();
-        let with = |ink: f64, fresh: f64| {
-            [Step::FIRST, Step { ink: 0.8, fresh: 0.0 }, Step { ink: 0.8, fresh: 0.0 }, Step { ink, fresh }]
-        };
-        // 1.15 times the fade's 0.8 is 0.42 of the way to a touch-up, 9 % fresh dots 0.75.
-        assert!(!touch_ups(&with(0.92, 0.0), &months, &p)[3]);
-        assert!(!touch_ups(&with(0.8, 0.09), &months, &p)[3]);
-        assert!(touch_ups(&with(0.92, 0.09), &months, &p)[3]);
-    }
-
-    #[test]
-    fn hair_fragments_are_no_touch_up_and_round_fresh_dots_are() {
-        use crate::measure::Dot;
-        let p = TrackParams::default();
-        let dot = |ink: f64, eccentricity: f64| Dot { ink_px: ink, eccentricity, ..Default::default() };
-        let then: Vec<Dot> = (0..40).map(|i| dot(1.0, 0.2 + 0.01 * i as f64)).collect();
-        let mut now: Vec<Dot> = (0..40).map(|i| dot(0.8, 0.2 + 0.01 * i as f64)).collect();
-        // One dot merged with a hair, and eight hair fragments, dark and elongated.
-        now[0].ink_px = 6.0;
-        now.extend((0..8).map(|_| dot(3.0, 0.85)));
-        let ids: Vec<identity::Identity> = (0..48)
-            .map(|i| identity::Identity {
-                position: [0.0; 2],
-                first_visit: (i >= 40) as usize,
-                dots: vec![(i < 40).then_some(i), Some(i)],
-            })
-            .collect();
-        let run = |now: &[Dot]| {
-            step(
-                ids.iter(),
-                |_| true,
-                &[View { dots: &then, scale: 1.0, light: [1.0; 3] }, View { dots: now, scale: 1.0, light: [1.0; 3] }],
-                1,
-                &p,
-            )
-        };
-        let hair = run(&now);
-        assert!((hair.ink - 0.8).abs() < 1e-9 && hair.fresh == 0.0, "{hair:?}");
-        // Round dots as dark: a touch-up's new dots, 8 of 48.
-        now[40..].iter_mut().for_each(|d| d.eccentricity = 0.3);
-        assert!((run(&now).fresh - 8.0 / 48.0).abs() < 1e-9);
-    }
 }

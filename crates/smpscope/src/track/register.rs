@@ -169,7 +169,7 @@ pub fn typical_spacing(points: &[[f64; 2]]) -> f64 {
     if d.is_empty() {
         return f64::NAN;
     }
-    crate::plane::quantile(&mut d, 0.5)
+    crate::stats::quantile(&mut d, 0.5)
 }
 
 /// Pairs (moving index, fixed index) of moving points that land within `tol` of a fixed point.

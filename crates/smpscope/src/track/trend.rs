@@ -17,6 +17,21 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// Phase 5: the trend of a series from its visits' reports (in date order) and the baseline
+/// after the last visit. Each baseline is a visit of its own segment reading 1.
+pub(super) fn of_visits(visits: &[super::VisitReport], baseline: usize, threshold: f64) -> Trend {
+    let points: Vec<(usize, f64, f64)> = (visits.iter().enumerate())
+        .filter_map(|(t, r)| {
+            if t == 0 || r.touch_up {
+                Some((t, 0.0, 1.0))
+            } else {
+                r.ink_retained.map(|ink| (r.baseline, r.months - visits[r.baseline].months, ink))
+            }
+        })
+        .collect();
+    fit(&points, (visits[baseline].date, baseline), threshold)
+}
+
 /// The fitted fade and the forecast.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trend {
@@ -46,21 +61,6 @@ pub struct Trend {
 const MEASUREMENT_ERROR: f64 = 0.03;
 /// Average month, days.
 pub const MONTH_DAYS: f64 = 365.2425 / 12.0;
-
-/// Two-sided 95 % Student t quantile for `df` degrees of freedom: a table to 10, then the
-/// Cornish-Fisher expansion about 1.96 (within 0.002 of the exact value).
-pub(crate) fn t95(df: usize) -> f64 {
-    const T: [f64; 10] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
-    const Z: f64 = 1.959964;
-    match df {
-        0 => f64::INFINITY,
-        1..=10 => T[df - 1],
-        _ => {
-            let v = df as f64;
-            Z + (Z.powi(3) + Z) / (4.0 * v) + (5.0 * Z.powi(5) + 16.0 * Z.powi(3) + 3.0 * Z) / (96.0 * v * v)
-        }
-    }
-}
 
 fn add_months(d: NaiveDate, months: f64) -> Option<NaiveDate> {
     if !months.is_finite() || months.abs() > 12.0 * 200.0 {
@@ -113,7 +113,7 @@ pub fn fit(points: &[(usize, f64, f64)], baseline: (NaiveDate, usize), threshold
     let df = centred.len() - segments.len() - 1;
     let scatter = centred.iter().map(|p| (p.1 + rate * p.0).powi(2)).sum::<f64>() / df as f64;
     let floor = (MEASUREMENT_ERROR / std::f64::consts::LN_2).powi(2);
-    let q = if scatter > floor { t95(df) } else { 1.96 };
+    let q = if scatter > floor { crate::stats::t95(df) } else { 1.96 };
     let se = (scatter.max(floor) / stt).sqrt();
     let (fast, slow) = (rate + q * se, rate - q * se);
     trend.fade_per_year = Some(1.0 - (-rate * 12.0).exp2());

@@ -1,12 +1,81 @@
-//! The visits checked before they are tracked: each has a date within the years SMP photos can
-//! have, no photo is given twice, and what is odd but possible (a date given far from the one
-//! the camera wrote, two visits on one day) is said in a warning.
+//! The visits checked, ordered and registered before they are tracked: each has a date within
+//! the years SMP photos can have, no photo is given twice, and what is odd but possible (a date
+//! given far from the one the camera wrote, two visits on one day) is said in a warning; the
+//! visits in date order, each later one registered onto the first or left out.
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
-use super::Visit;
+use super::register::{self, Registration};
+use super::{LeftOut, Visit};
+use crate::analysis::Analysis;
 use crate::error::{Error, Result};
 use crate::warning::{Warning, WarningCode};
+
+/// The visits that are tracked, in date order, the first being the reference.
+pub(super) struct Ordered {
+    /// Each visit's index among the visits given.
+    pub inputs: Vec<usize>,
+    /// Each visit's date.
+    pub dates: Vec<NaiveDate>,
+    /// Each visit's analysis.
+    pub analyses: Vec<Analysis>,
+    /// How each visit lies on the first; None for the first.
+    pub registrations: Vec<Option<Registration>>,
+}
+
+/// Phase 1: the visits' dates checked ([`checked_dates`]), the visits sorted by date (stably),
+/// and each later one registered onto the first. A later visit that cannot be registered (most
+/// often one whose dots have faded out of sight) is left out, and the others are tracked; only
+/// when none can be is the series refused.
+pub(super) fn order_and_register(visits: Vec<Visit>) -> Result<(Ordered, Vec<LeftOut>, Vec<Warning>)> {
+    let (dates, warnings) = checked_dates(&visits)?;
+    let mut dated: Vec<(usize, NaiveDate, Analysis)> =
+        dates.into_iter().zip(visits).enumerate().map(|(i, (d, v))| (i, d, v.analysis)).collect();
+    dated.sort_by_key(|(_, d, _)| *d);
+    let first = &dated[0].2;
+    let first_centres = centres(first);
+    let registered: Vec<Result<Registration>> = dated[1..]
+        .par_iter()
+        .map(|(_, _, a)| {
+            register::register(&centres(a), &first_centres, frame(a), frame(first))
+                .map_err(|reason| Error::Registration { source_name: a.image.source.clone(), reason })
+        })
+        .collect();
+    if registered.iter().all(Result::is_err) {
+        return Err(registered.into_iter().find_map(Result::err).expect("two visits or more"));
+    }
+    let mut ordered =
+        Ordered { inputs: Vec::new(), dates: Vec::new(), analyses: Vec::new(), registrations: Vec::new() };
+    let mut left_out = Vec::new();
+    for ((input, date, a), r) in dated.into_iter().zip(std::iter::once(None).chain(registered.into_iter().map(Some))) {
+        match r.transpose() {
+            Ok(r) => {
+                ordered.inputs.push(input);
+                ordered.registrations.push(r);
+                ordered.dates.push(date);
+                ordered.analyses.push(a);
+            }
+            Err(e) => left_out.push(LeftOut {
+                source: a.image.source.clone(),
+                input: Some(input),
+                date,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok((ordered, left_out, warnings))
+}
+
+/// The centres of a visit's dots, px.
+pub(super) fn centres(a: &Analysis) -> Vec<[f64; 2]> {
+    a.dots.iter().map(|d| [d.x, d.y]).collect()
+}
+
+/// A visit's frame, px: width and height.
+pub(super) fn frame(a: &Analysis) -> (f64, f64) {
+    (a.image.width as f64, a.image.height as f64)
+}
 
 /// Earliest visit date accepted: before SMP was practised.
 pub const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid date");
