@@ -12,7 +12,8 @@
 use std::sync::Arc;
 
 use super::profile;
-use super::radial::{self, RadialKernel};
+use super::radial::RadialKernel;
+use super::render::{Evaluation, RADIAL_MIN_RADIUS};
 
 /// The model parameters of one dot, in pixels and OD.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,7 +133,7 @@ pub struct Window {
 }
 
 impl Window {
-    fn xy(&self, i: usize) -> (f64, f64) {
+    pub(super) fn xy(&self, i: usize) -> (f64, f64) {
         ((self.x0 + i % self.width) as f64, (self.y0 + i / self.width) as f64)
     }
 }
@@ -168,7 +169,6 @@ pub struct GroupFit {
 
 /// Parameters per dot in the fit's layout: x, y, amplitude, radius, spread.
 pub(super) const PER_DOT: usize = 5;
-const LN10: f64 = std::f64::consts::LN_10;
 
 /// What the fit may change: everything, or only the amplitudes and the offset (used to
 /// measure each colour channel with the geometry fixed).
@@ -192,34 +192,97 @@ pub fn fit_group(
     blur: &Blur,
     free: Free,
 ) -> GroupFit {
-    let k = start.len();
-    let n = k * PER_DOT + 1;
-    let frozen = |a: usize| {
-        a < k * PER_DOT
-            && match free {
-                Free::All => false,
-                Free::AllButSpread => a % PER_DOT == 4,
-                Free::AmplitudesOnly => a % PER_DOT != 2,
-            }
-    };
-    let mut p = pack(start, offset);
-    let huber = 2.5 * noise.max(1e-4);
-    let radial_allowed = k == 1 && start[0].radius >= RADIAL_MIN_RADIUS;
-    let mut ev = Evaluation { radial_allowed, ..Evaluation::new(win, n) };
-    ev.run(win, &p, k, blur, true);
-    let mut weights = vec![0.0; win.od.len()];
-    let mut cost = ev.cost(win, huber, &mut weights);
-    let mut lambda = 1e-3;
+    let mut lm = Marquardt::new(win, start, offset, noise, blur, free);
     let mut converged = false;
-    let mut h = vec![0.0; n * n];
-    let mut g = vec![0.0; n];
     for _ in 0..25 {
+        lm.normal_equations(win);
+        match lm.step(win, start, bounds, blur) {
+            Some(false) => converged = false,
+            _ => {
+                converged = true;
+                break;
+            }
+        }
+        lm.ev.run(win, &lm.p, lm.k, blur, true);
+    }
+    lm.ev.run(win, &lm.p, lm.k, blur, false);
+    let (dots, offset) = unpack(&lm.p, lm.k);
+    GroupFit {
+        dots,
+        offset,
+        weights: lm.weights,
+        model: lm.ev.model,
+        cost: lm.cost,
+        converged,
+        spread_held: free == Free::AllButSpread,
+    }
+}
+
+/// The state of a Levenberg-Marquardt fit: the parameters, their model and Jacobian, the Huber
+/// weights and cost, the damping, and the normal equations at the current parameters.
+struct Marquardt {
+    k: usize,
+    radial_allowed: bool,
+    n: usize,
+    p: Vec<f64>,
+    ev: Evaluation,
+    frozen: Vec<bool>,
+    huber: f64,
+    weights: Vec<f64>,
+    cost: f64,
+    lambda: f64,
+    h: Vec<f64>,
+    g: Vec<f64>,
+}
+
+impl Marquardt {
+    /// The fit's start: the model and Jacobian at `start`, and which parameters `free` holds.
+    fn new(win: &Window, start: &[DotModel], offset: f64, noise: f64, blur: &Blur, free: Free) -> Self {
+        let k = start.len();
+        let n = k * PER_DOT + 1;
+        let frozen = (0..n)
+            .map(|a| {
+                a < k * PER_DOT
+                    && match free {
+                        Free::All => false,
+                        Free::AllButSpread => a % PER_DOT == 4,
+                        Free::AmplitudesOnly => a % PER_DOT != 2,
+                    }
+            })
+            .collect();
+        let p = pack(start, offset);
+        let radial_allowed = k == 1 && start[0].radius >= RADIAL_MIN_RADIUS;
+        let mut ev = Evaluation::new(win, n, radial_allowed);
+        ev.run(win, &p, k, blur, true);
+        let huber = 2.5 * noise.max(1e-4);
+        let mut weights = vec![0.0; win.od.len()];
+        let cost = ev.cost(win, huber, &mut weights);
+        Marquardt {
+            k,
+            radial_allowed,
+            n,
+            p,
+            ev,
+            frozen,
+            huber,
+            weights,
+            cost,
+            lambda: 1e-3,
+            h: vec![0.0; n * n],
+            g: vec![0.0; n],
+        }
+    }
+
+    /// The weighted normal equations H = J^T W J and g = J^T W r at the current parameters,
+    /// with the frozen parameters' rows and columns set to the identity.
+    fn normal_equations(&mut self, win: &Window) {
+        let (n, h, g) = (self.n, &mut self.h, &mut self.g);
         h.iter_mut().for_each(|v| *v = 0.0);
         g.iter_mut().for_each(|v| *v = 0.0);
         for i in (0..win.od.len()).filter(|&i| win.used[i]) {
-            let w = weights[i];
-            let r = win.od[i] - ev.model[i];
-            let jrow = &ev.jac[i * n..(i + 1) * n];
+            let w = self.weights[i];
+            let r = win.od[i] - self.ev.model[i];
+            let jrow = &self.ev.jac[i * n..(i + 1) * n];
             for a in 0..n {
                 if jrow[a] == 0.0 {
                     continue;
@@ -234,7 +297,7 @@ pub fn fit_group(
             for b in 0..a {
                 h[a * n + b] = h[b * n + a];
             }
-            if frozen(a) {
+            if self.frozen[a] {
                 for b in 0..n {
                     h[a * n + b] = 0.0;
                     h[b * n + a] = 0.0;
@@ -243,55 +306,51 @@ pub fn fit_group(
                 g[a] = 0.0;
             }
         }
-        let mut improved = false;
-        let mut trial_ev = Evaluation { radial_allowed, ..Evaluation::new(win, 0) };
+    }
+
+    /// Tries damped steps until one lowers the cost (at most 8), and takes it: Some(whether
+    /// the fit has now settled), or None when no step helps or none would gain enough to try.
+    fn step(&mut self, win: &Window, start: &[DotModel], bounds: &[Bounds], blur: &Blur) -> Option<bool> {
+        let n = self.n;
+        let mut trial_ev = Evaluation::new(win, 0, self.radial_allowed);
         for attempt in 0..8 {
-            let mut damped = h.clone();
+            let mut damped = self.h.clone();
             for a in 0..n {
-                damped[a * n + a] += lambda * h[a * n + a].max(1e-12);
+                damped[a * n + a] += self.lambda * self.h[a * n + a].max(1e-12);
             }
-            let Some(step) = solve(&mut damped, &g, n) else {
-                lambda *= 10.0;
+            let Some(step) = solve(&mut damped, &self.g, n) else {
+                self.lambda *= 10.0;
                 continue;
             };
             // Settled when the step the local model proposes would gain next to nothing: no
             // trial evaluation is spent finding that out.
-            if attempt == 0 && predicted_gain(&h, &g, &step) < SETTLED * cost {
-                break;
+            if attempt == 0 && predicted_gain(&self.h, &self.g, &step) < SETTLED * self.cost {
+                return None;
             }
-            let mut trial = p.clone();
+            let mut trial = self.p.clone();
             for a in 0..n {
                 trial[a] += step[a];
             }
             clamp(&mut trial, start, bounds);
-            trial_ev.run(win, &trial, k, blur, false);
-            let mut trial_w = weights.clone();
-            let c = trial_ev.cost(win, huber, &mut trial_w);
-            if c < cost {
-                let rel = (cost - c) / cost.max(1e-30);
-                let moved = step.iter().take(k * PER_DOT).fold(0.0f64, |m, d| m.max(d.abs()));
-                p = trial;
-                cost = c;
-                weights = trial_w;
-                lambda = (lambda / 3.0).max(1e-9);
-                improved = true;
-                converged = rel < SETTLED || moved < 1e-3;
-                break;
+            trial_ev.run(win, &trial, self.k, blur, false);
+            let mut trial_w = self.weights.clone();
+            let c = trial_ev.cost(win, self.huber, &mut trial_w);
+            if c < self.cost {
+                let rel = (self.cost - c) / self.cost.max(1e-30);
+                let moved = step.iter().take(self.k * PER_DOT).fold(0.0f64, |m, d| m.max(d.abs()));
+                self.p = trial;
+                self.cost = c;
+                self.weights = trial_w;
+                self.lambda = (self.lambda / 3.0).max(1e-9);
+                return Some(rel < SETTLED || moved < 1e-3);
             }
-            lambda *= 4.0;
-            if lambda > 1e8 {
-                break;
+            self.lambda *= 4.0;
+            if self.lambda > 1e8 {
+                return None;
             }
         }
-        if !improved || converged {
-            converged = true;
-            break;
-        }
-        ev.run(win, &p, k, blur, true);
+        None
     }
-    ev.run(win, &p, k, blur, false);
-    let (dots, offset) = unpack(&p, k);
-    GroupFit { dots, offset, weights, model: ev.model, cost, converged, spread_held: free == Free::AllButSpread }
 }
 
 /// The Jacobian of the model at `fit` (window pixels by parameters: x, y, amplitude, radius and
@@ -301,290 +360,9 @@ pub fn jacobian_at(win: &Window, fit: &GroupFit, blur: &Blur) -> (Vec<f64>, usiz
     let k = fit.dots.len();
     let n = k * PER_DOT + 1;
     let radial_allowed = k == 1 && fit.dots[0].radius >= RADIAL_MIN_RADIUS;
-    let mut ev = Evaluation { radial_allowed, ..Evaluation::new(win, n) };
+    let mut ev = Evaluation::new(win, n, radial_allowed);
     ev.run(win, &pack(&fit.dots, fit.offset), k, blur, true);
     (ev.jac, n)
-}
-
-/// The model over a window and, on request, its Jacobian.
-struct Evaluation {
-    model: Vec<f64>,
-    jac: Vec<f64>,
-    trans: Vec<f64>,
-    scratch: Vec<f64>,
-    /// A lone dot's radial profiles on the kernel's grid: transmittance minus 1 and its
-    /// derivatives by amplitude, radius and spread, before and after each blur.
-    radial: [Vec<f64>; 4],
-    blurred: [Vec<f64>; 4],
-    /// Whether a lone dot may go the radial way (decided once per fit, from its start).
-    radial_allowed: bool,
-}
-
-/// Smallest deposit radius, px, measured through the radial profile: below it the grid's and
-/// the radial rendering of a dot differ by more than a tenth in its ink, as the profile is
-/// sharper than the pixels that sample it (docs/decisions.md#radial-blur).
-const RADIAL_MIN_RADIUS: f64 = 2.0;
-
-/// Derivatives carried through the radial path: amplitude, radius, spread.
-const RADIAL_PARAMS: [usize; 3] = [2, 3, 4];
-
-impl Evaluation {
-    fn new(win: &Window, n: usize) -> Self {
-        let m = win.od.len();
-        Evaluation {
-            model: vec![0.0; m],
-            jac: vec![0.0; m * n],
-            trans: vec![0.0; m],
-            scratch: vec![0.0; m],
-            radial: Default::default(),
-            blurred: Default::default(),
-            radial_allowed: false,
-        }
-    }
-
-    /// The model (and Jacobian) at `p`: a lone dot that started at [`RADIAL_MIN_RADIUS`] or more in a
-    /// blurred photo through its radial profile, anything else on the window's grid. Both
-    /// compute the same model, up to how each samples a profile sharper than a pixel.
-    fn run(&mut self, win: &Window, p: &[f64], k: usize, blur: &Blur, jacobian: bool) {
-        let blurred = blur.radial.light.is_some() || blur.encoded.is_some();
-        if !(k == 1 && blurred && self.radial_allowed && self.run_radial(win, p, blur, jacobian)) {
-            self.run_grid(win, p, k, blur, jacobian);
-        }
-    }
-
-    /// A lone dot: its profile on a grid of radii, blurred by the radial kernels, then read at
-    /// each pixel's distance by a spline. False, with nothing done, when the window is too
-    /// large for the kernels' grid.
-    fn run_radial(&mut self, win: &Window, p: &[f64], blur: &Blur, jacobian: bool) -> bool {
-        const N: usize = PER_DOT + 1;
-        let (x0, y0, a, radius, sigma) = (p[0], p[1], p[2], p[3], p[4]);
-        let (h_in, h) = (blur.radial.step_in, blur.radial.step_out);
-        let corner = |x: f64, y: f64| (x - x0).hypot(y - y0);
-        let (xa, ya) = (win.x0 as f64, win.y0 as f64);
-        let (xb, yb) = (xa + win.width as f64 - 1.0, ya + win.height as f64 - 1.0);
-        let r_max = corner(xa, ya).max(corner(xb, ya)).max(corner(xa, yb)).max(corner(xb, yb));
-        let n_out = (r_max / h).ceil() as usize + 3;
-        let n_mid = blur.encoded.as_ref().map_or(n_out, |e| e.radial.inputs_for(n_out));
-        let n_in = blur.radial.light.as_ref().map_or(n_mid, |k| k.inputs_for(n_mid));
-        if n_mid > radial::MAX_NODES {
-            return false;
-        }
-        // The pigment's transmittance minus 1 at each node, and its derivatives.
-        let s = (sigma * sigma + blur.density_sigma * blur.density_sigma).sqrt();
-        let v = radius / s;
-        let nd = if jacobian { 4 } else { 1 };
-        for b in &mut self.radial[..nd] {
-            b.clear();
-            b.resize(n_in, 0.0);
-        }
-        for j in 0..n_in {
-            let u = j as f64 * h_in / s;
-            if u > v + 9.0 {
-                break;
-            }
-            let (f, fu, fv) = profile::value_and_gradient(u, v);
-            let t = (-LN10 * a * f).exp();
-            self.radial[0][j] = t - 1.0;
-            if jacobian {
-                self.radial[1][j] = -LN10 * t * f;
-                self.radial[2][j] = -LN10 * t * a * fv / s;
-                self.radial[3][j] = LN10 * t * a * (fu * u + fv * v) / s * (sigma / s);
-            }
-        }
-        // Blur of the light, then of the encoded values (chain rule at each step).
-        for d in 0..nd {
-            let out = &mut self.blurred[d];
-            out.clear();
-            out.resize(n_mid, 0.0);
-            match &blur.radial.light {
-                Some(k) => k.apply(&self.radial[d][..n_in], out),
-                None => out.copy_from_slice(&self.radial[d][..n_mid]),
-            }
-        }
-        if let Some(e) = &blur.encoded {
-            let far = crate::colour::linear_to_srgb(e.skin);
-            for j in 0..n_mid {
-                let l = (e.skin * (1.0 + self.blurred[0][j])).clamp(0.0, 1.0);
-                let slope = e.skin * crate::colour::linear_to_srgb_slope(l.max(1e-9));
-                self.radial[0][j] = crate::colour::linear_to_srgb(l) - far;
-                for d in 1..nd {
-                    self.radial[d][j] = slope * self.blurred[d][j];
-                }
-            }
-            for d in 0..nd {
-                self.blurred[d].truncate(n_out);
-                e.radial.apply(&self.radial[d][..n_mid], &mut self.blurred[d]);
-            }
-            for j in 0..n_out {
-                let enc = (self.blurred[0][j] + far).clamp(0.0, 1.0);
-                let slope = crate::colour::srgb_to_linear_slope(enc) / e.skin;
-                self.blurred[0][j] = crate::colour::srgb_to_linear(enc) / e.skin - 1.0;
-                for d in 1..nd {
-                    self.blurred[d][j] *= slope;
-                }
-            }
-        }
-        // Each pixel from the profiles at its distance.
-        let offset = p[PER_DOT];
-        for i in 0..win.od.len() {
-            // Pixels the fit does not weigh carry no blur across here: left out.
-            if !win.used[i] {
-                self.model[i] = offset;
-                continue;
-            }
-            let (x, y) = win.xy(i);
-            let (dx, dy) = (x - x0, y - y0);
-            let r = (dx * dx + dy * dy).sqrt();
-            let (idx, wv, ws) = radial::spline(r, h);
-            let at = |b: &[f64], w: &[f64; 4]| idx.iter().zip(w).map(|(&j, w)| w * b[j]).sum::<f64>();
-            let t = (1.0 + at(&self.blurred[0], &wv)).max(1e-12);
-            self.model[i] = offset - t.log10();
-            if jacobian {
-                let row = &mut self.jac[i * N..(i + 1) * N];
-                let scale = -1.0 / (LN10 * t);
-                let dr = if r > 1e-9 { scale * at(&self.blurred[0], &ws) / r } else { 0.0 };
-                row[0] = -dr * dx;
-                row[1] = -dr * dy;
-                for (d, &q) in RADIAL_PARAMS.iter().enumerate() {
-                    row[q] = scale * at(&self.blurred[d + 1], &wv);
-                }
-                row[PER_DOT] = 1.0;
-            }
-        }
-        true
-    }
-
-    /// Any number of dots on the window's own grid, blurs as separable 2D convolutions.
-    fn run_grid(&mut self, win: &Window, p: &[f64], k: usize, blur: &Blur, jacobian: bool) {
-        let n = k * PER_DOT + 1;
-        let m = win.od.len();
-        if jacobian && self.jac.len() != m * n {
-            self.jac = vec![0.0; m * n];
-        }
-        let extra2 = blur.density_sigma * blur.density_sigma;
-        // Per dot, what does not depend on the pixel: its blurred sigma and v = R / sigma.
-        let sigmas: Vec<(f64, f64)> = (0..k)
-            .map(|d| {
-                let q = &p[d * PER_DOT..(d + 1) * PER_DOT];
-                let sig = (q[4] * q[4] + extra2).sqrt();
-                (sig, q[3] / sig)
-            })
-            .collect();
-        // Pigment density S, transmittance T = 10^-S and dT/dtheta at every window pixel.
-        for i in 0..m {
-            let (x, y) = win.xy(i);
-            let mut s = 0.0;
-            for (d, &(sig, v)) in sigmas.iter().enumerate() {
-                let q = &p[d * PER_DOT..(d + 1) * PER_DOT];
-                let (dx, dy) = (x - q[0], y - q[1]);
-                let r = (dx * dx + dy * dy).sqrt();
-                let u = r / sig;
-                let jq =
-                    if jacobian { Some(&mut self.jac[i * n + d * PER_DOT..i * n + (d + 1) * PER_DOT]) } else { None };
-                if u > v + 9.0 {
-                    if let Some(jq) = jq {
-                        jq.iter_mut().for_each(|x| *x = 0.0);
-                    }
-                    continue;
-                }
-                let (f, fu, fv) = profile::value_and_gradient(u, v);
-                let a = q[2];
-                s += a * f;
-                if let Some(jq) = jq {
-                    let dr = if r > 1e-9 { a * fu / sig / r } else { 0.0 };
-                    jq[0] = -dr * dx;
-                    jq[1] = -dr * dy;
-                    jq[2] = f;
-                    jq[3] = a * fv / sig;
-                    // d sig / d sigma_pigment = sigma_pigment / sig.
-                    jq[4] = -a * (fu * u + fv * v) / sig * (q[4] / sig);
-                }
-            }
-            // exp is several times cheaper than powf, and most pixels of a window lie off
-            // every dot's profile.
-            let t = if s == 0.0 { 1.0 } else { (-LN10 * s).exp() };
-            self.trans[i] = t;
-            if jacobian {
-                for a in 0..k * PER_DOT {
-                    self.jac[i * n + a] *= -LN10 * t;
-                }
-            }
-        }
-        if !blur.light_kernel.is_empty() {
-            self.blur_with(win, &blur.light_kernel, k * PER_DOT, n, jacobian);
-        }
-        if let Some(e) = &blur.encoded {
-            // To encoded values, blurred there, and back to transmittance (chain rule on the
-            // Jacobian at each step).
-            for i in 0..m {
-                let l = (e.skin * self.trans[i]).clamp(0.0, 1.0);
-                if jacobian {
-                    let slope = e.skin * crate::colour::linear_to_srgb_slope(l.max(1e-9));
-                    self.jac[i * n..i * n + k * PER_DOT].iter_mut().for_each(|j| *j *= slope);
-                }
-                self.trans[i] = crate::colour::linear_to_srgb(l);
-            }
-            self.blur_with(win, &e.kernel, k * PER_DOT, n, jacobian);
-            for i in 0..m {
-                let v = self.trans[i];
-                if jacobian {
-                    let slope = crate::colour::srgb_to_linear_slope(v) / e.skin;
-                    self.jac[i * n..i * n + k * PER_DOT].iter_mut().for_each(|j| *j *= slope);
-                }
-                self.trans[i] = crate::colour::srgb_to_linear(v) / e.skin;
-            }
-        }
-        let b = p[k * PER_DOT];
-        for i in 0..m {
-            let t = self.trans[i].max(1e-12);
-            self.model[i] = b - t.log10();
-            if jacobian {
-                for a in 0..k * PER_DOT {
-                    self.jac[i * n + a] /= -LN10 * t;
-                }
-                self.jac[i * n + k * PER_DOT] = 1.0;
-            }
-        }
-    }
-
-    /// Convolves the transmittance with `kernel`, and the first `free` columns of the Jacobian
-    /// (of `n`) when asked.
-    fn blur_with(&mut self, win: &Window, kernel: &[f64], free: usize, n: usize, jacobian: bool) {
-        let m = win.od.len();
-        convolve(&mut self.trans, win.width, win.height, kernel, &mut self.scratch);
-        if jacobian {
-            let mut col = vec![0.0; m];
-            for a in 0..free {
-                for (i, c) in col.iter_mut().enumerate() {
-                    *c = self.jac[i * n + a];
-                }
-                convolve(&mut col, win.width, win.height, kernel, &mut self.scratch);
-                for (i, &c) in col.iter().enumerate() {
-                    self.jac[i * n + a] = c;
-                }
-            }
-        }
-    }
-
-    /// Huber cost over the used pixels; refreshes the weights.
-    fn cost(&self, win: &Window, huber: f64, weights: &mut [f64]) -> f64 {
-        let mut c = 0.0;
-        for (i, w) in weights.iter_mut().enumerate().take(win.od.len()) {
-            if !win.used[i] {
-                *w = 0.0;
-                continue;
-            }
-            let r = (win.od[i] - self.model[i]).abs();
-            if r <= huber {
-                c += 0.5 * r * r;
-                *w = 1.0;
-            } else {
-                c += huber * (r - 0.5 * huber);
-                *w = huber / r;
-            }
-        }
-        c
-    }
 }
 
 /// Cost decrease, relative, below which a fit has settled.
@@ -595,33 +373,6 @@ fn predicted_gain(h: &[f64], g: &[f64], step: &[f64]) -> f64 {
     let n = g.len();
     let quad: f64 = (0..n).map(|a| step[a] * (0..n).map(|b| h[a * n + b] * step[b]).sum::<f64>()).sum();
     g.iter().zip(step).map(|(g, s)| g * s).sum::<f64>() - 0.5 * quad
-}
-
-/// Separable convolution in place with edges clamped.
-/// Separable convolution with edge clamping: rows into `tmp`, then columns back into `v`.
-/// The clamped edges are handled apart so that the interior loops carry no bounds logic.
-fn convolve(v: &mut [f64], w: usize, h: usize, kernel: &[f64], tmp: &mut [f64]) {
-    let r = kernel.len() / 2;
-    let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
-    for (row, out) in v.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
-        for (x, o) in out.iter_mut().enumerate() {
-            *o = if x >= r && x + r < w {
-                row[x - r..=x + r].iter().zip(kernel).map(|(a, k)| a * k).sum()
-            } else {
-                kernel.iter().enumerate().map(|(j, k)| k * row[clamp(x as isize + j as isize - r as isize, w)]).sum()
-            };
-        }
-    }
-    for y in 0..h {
-        let out = &mut v[y * w..(y + 1) * w];
-        out.fill(0.0);
-        for (j, k) in kernel.iter().enumerate() {
-            let src = &tmp[clamp(y as isize + j as isize - r as isize, h) * w..][..w];
-            for (o, a) in out.iter_mut().zip(src) {
-                *o += k * a;
-            }
-        }
-    }
 }
 
 fn pack(dots: &[DotModel], offset: f64) -> Vec<f64> {
@@ -692,6 +443,7 @@ pub fn solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measure::render::convolve;
 
     /// Renders dots the way a camera does: density, then blur of the light, plus a little
     /// deterministic noise.
@@ -706,7 +458,7 @@ mod tests {
         };
         let p = pack(dots, offset);
         let radial_allowed = dots.len() == 1 && dots[0].radius >= RADIAL_MIN_RADIUS;
-        let mut ev = Evaluation { radial_allowed, ..Evaluation::new(&win, 0) };
+        let mut ev = Evaluation::new(&win, 0, radial_allowed);
         ev.run(&win, &p, dots.len(), blur, false);
         for (i, v) in win.od.iter_mut().enumerate() {
             *v = ev.model[i] + 0.004 * ((((i * 13 + i / size * 7) % 11) as f64) / 11.0 - 0.5);
@@ -746,7 +498,7 @@ mod tests {
         let at = |d: f64| {
             let mut q = p.to_vec();
             q[a] += d;
-            let mut ev = Evaluation::new(win, 6);
+            let mut ev = Evaluation::new(win, 6, false);
             assert!(ev.run_radial(win, &q, blur, false));
             ev.model
         };
@@ -773,7 +525,7 @@ mod tests {
             let truth = camera(&dot, light, 21);
             let peak = truth.iter().fold(0.0f64, |m, &v| m.max(v));
             let p = pack(&[dot], 0.0);
-            let (mut grid, mut radial) = (Evaluation::new(&win, 6), Evaluation::new(&win, 6));
+            let (mut grid, mut radial) = (Evaluation::new(&win, 6, false), Evaluation::new(&win, 6, false));
             grid.run_grid(&win, &p, 1, &blur, false);
             assert!(radial.run_radial(&win, &p, &blur, true));
             let worst = |m: &[f64]| m.iter().zip(&truth).map(|(a, b)| (a - b).abs()).fold(0.0f64, f64::max);
@@ -801,7 +553,7 @@ mod tests {
         let blur = Blur::new(1.0 / 12.0, 0.8).then_encoded(1.0, 0.35);
         let win = Window { x0: 0, y0: 0, width: 21, height: 21, od: vec![0.0; 441], used: vec![true; 441] };
         let p = pack(&[dot], 0.0);
-        let (mut grid, mut radial) = (Evaluation::new(&win, 6), Evaluation::new(&win, 6));
+        let (mut grid, mut radial) = (Evaluation::new(&win, 6, false), Evaluation::new(&win, 6, false));
         grid.run_grid(&win, &p, 1, &blur, false);
         assert!(radial.run_radial(&win, &p, &blur, true));
         let peak = grid.model.iter().fold(0.0f64, |m, &v| m.max(v));

@@ -13,6 +13,7 @@ mod members;
 mod overlap;
 pub mod profile;
 mod radial;
+mod render;
 mod shape;
 mod skin;
 mod spread;
