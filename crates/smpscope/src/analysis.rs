@@ -3,10 +3,9 @@
 
 use std::path::Path;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::background::Background;
+use crate::background::{self, Background};
 use crate::check::{self, Range};
 use crate::detect::{self, DetectParams};
 use crate::error::{Error, Result, Verdict};
@@ -15,7 +14,6 @@ use crate::photo::{self, ImageInfo, Photo};
 use crate::plane::Plane;
 use crate::region::{Region, Roi};
 use crate::scale::{self, DeviceProfiles, Scale};
-use crate::stats::median;
 use crate::summary::{self, PhotoFigures, Summary};
 use crate::warning::{self, Warning, WarningCode};
 
@@ -150,10 +148,10 @@ pub fn analyze_bytes(bytes: &[u8], source: &str, params: &Params) -> Result<Anal
     analyze_photo(&photo::load_bytes(bytes, source)?, params)
 }
 
-/// Analyses a decoded photo.
+/// Analyses a decoded photo: the stages in turn, each a call.
 pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     params.validate()?;
-    let clipped = clipped_fraction(photo);
+    let clipped = photo.clipped_fraction();
     if clipped > MAX_CLIPPED {
         return Err(refused(
             photo,
@@ -175,70 +173,25 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     );
     let region_from_roi =
         params.roi.as_ref().map(|r| Region::from_roi(r, photo.width(), photo.height())).transpose()?;
-    let working = match scale.px_per_mm {
-        Some(s) => s,
-        None => estimate_working_scale(photo),
-    };
-    // Cells about 1.2 mm wide: several dot spacings of skin, well inside the lighting's scale.
-    let cell = (1.2 * working).round().clamp(8.0, 4096.0) as usize;
-    let background = Background::estimate(photo, cell);
-    let shine = background.shine_share();
-    if shine >= 0.02 {
-        warnings.push(Warning::new(
-            WarningCode::Shine,
-            format!(
-                "skin shine over {:.0} % of the frame: taken off the skin and the dots there, but their figures are less certain (cross-polarised light avoids shine)",
-                100.0 * shine
-            ),
-        ));
-    }
-    let od = background.optical_density(photo);
-    let noise = od_noise(&od);
-    if noise > PURE_NOISE_OD {
-        return Err(refused(
-            photo,
-            Verdict::PureNoise,
-            format!(
-                "the pixel-to-pixel noise is {noise:.2} OD (a measurable photo has under {PURE_NOISE_OD}; a faint dot is 0.1-0.3 OD): sensor noise, not a photo of a scalp"
-            ),
-        ));
-    }
+    let working = scale.px_per_mm.unwrap_or_else(|| detect::working_scale(photo));
+    let (background, od, noise) = skin_and_density(photo, working, &mut warnings)?;
     let candidates = detect::find_candidates(&od, working, &params.detect);
-    let pixel_scale = PixelScale {
-        px_per_mm: scale.px_per_mm,
-        working_px_per_mm: working,
-        camera_blur_px: scale.camera_blur_um.zip(scale.px_per_mm).map(|(b, s)| b * s / 1000.0),
-    };
     let inputs = measure::Inputs {
         photo,
         od: &od,
         background: &background,
         noise,
-        scale: pixel_scale,
+        scale: PixelScale {
+            px_per_mm: scale.px_per_mm,
+            working_px_per_mm: working,
+            camera_blur_px: scale.camera_blur_um.zip(scale.px_per_mm).map(|(b, s)| b * s / 1000.0),
+        },
         min_diameter_um: params.detect.min_diameter_um,
         max_diameter_um: params.detect.max_diameter_um,
     };
     let (dots, rejected) = measure::measure_dots(&inputs, &candidates, &params.measure);
-    if rejected.dark_patch > 0 {
-        warnings.push(Warning::new(
-            WarningCode::DarkPatch,
-            format!(
-                "{} dots on or at the edge of a mole (skin over {} OD darker than around it, with {} times as many dots as the rest of the skin: the noise of its dark skin) were set aside",
-                rejected.dark_patch,
-                crate::background::PATCH_OD,
-                crate::background::CROWD
-            ),
-        ));
-    }
-    let region = match region_from_roi {
-        Some(r) => r,
-        None => {
-            let points: Vec<(f64, f64)> = dots.iter().map(|d| (d.x, d.y)).collect();
-            let mut nn = summary::nearest_neighbour_px(&points);
-            let spacing = if nn.is_empty() { f64::NAN } else { crate::stats::quantile(&mut nn, 0.5) };
-            Region::from_dots(&points, spacing, photo.width(), photo.height())
-        }
-    };
+    warnings.extend(dark_patch_warning(rejected.dark_patch));
+    let region = region_from_roi.unwrap_or_else(|| region_of_dots(&dots, photo));
     let figures = PhotoFigures {
         noise_od: noise,
         clipped_fraction: clipped,
@@ -256,8 +209,58 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     })
 }
 
-/// Robust OD noise per pixel: from differences of horizontal neighbours, which cancel the
-/// slowly varying skin and keep sensor noise and fine texture.
+/// The skin's level ([`Background`], in cells about 1.2 mm wide: several dot spacings of skin,
+/// well inside the lighting's scale), the optical density over it and its noise per pixel; a
+/// refusal when the photo is sensor noise, and a warning for skin shine.
+fn skin_and_density(photo: &Photo, working: f64, warnings: &mut Vec<Warning>) -> Result<(Background, Plane, f64)> {
+    let cell = (1.2 * working).round().clamp(8.0, 4096.0) as usize;
+    let background = Background::estimate(photo, cell);
+    let shine = background.shine_share();
+    if shine >= 0.02 {
+        warnings.push(Warning::new(
+            WarningCode::Shine,
+            format!(
+                "skin shine over {:.0} % of the frame: taken off the skin and the dots there, but their figures are less certain (cross-polarised light avoids shine)",
+                100.0 * shine
+            ),
+        ));
+    }
+    let od = background.optical_density(photo);
+    let noise = background::od_noise(&od);
+    if noise > PURE_NOISE_OD {
+        return Err(refused(
+            photo,
+            Verdict::PureNoise,
+            format!(
+                "the pixel-to-pixel noise is {noise:.2} OD (a measurable photo has under {PURE_NOISE_OD}; a faint dot is 0.1-0.3 OD): sensor noise, not a photo of a scalp"
+            ),
+        ));
+    }
+    Ok((background, od, noise))
+}
+
+/// The warning for dots set aside on moles, if any were.
+fn dark_patch_warning(dark_patch: usize) -> Option<Warning> {
+    (dark_patch > 0).then(|| {
+        Warning::new(
+            WarningCode::DarkPatch,
+            format!(
+                "{dark_patch} dots on or at the edge of a mole (skin over {} OD darker than around it, with {} times as many dots as the rest of the skin: the noise of its dark skin) were set aside",
+                crate::background::PATCH_OD,
+                crate::background::CROWD
+            ),
+        )
+    })
+}
+
+/// The treated region found from the dots, at their median nearest-neighbour spacing.
+fn region_of_dots(dots: &[Dot], photo: &Photo) -> Region {
+    let points: Vec<(f64, f64)> = dots.iter().map(|d| (d.x, d.y)).collect();
+    let mut nn = summary::nearest_neighbour_px(&points);
+    let spacing = if nn.is_empty() { f64::NAN } else { crate::stats::quantile(&mut nn, 0.5) };
+    Region::from_dots(&points, spacing, photo.width(), photo.height())
+}
+
 /// Share of the frame clipped (pure white or black) above which a photo is refused.
 const MAX_CLIPPED: f64 = 0.75;
 /// Pixel-to-pixel optical-density noise above which a photo is refused as sensor noise: 0.12 OD
@@ -267,45 +270,6 @@ const PURE_NOISE_OD: f64 = 0.12;
 
 fn refused(photo: &Photo, verdict: Verdict, reason: String) -> Error {
     Error::Refused { source_name: photo.info.source.clone(), verdict, reason }
-}
-
-fn od_noise(od: &Plane) -> f64 {
-    let step = (od.height / 400).max(1);
-    let mut d: Vec<f32> = (0..od.height)
-        .step_by(step)
-        .flat_map(|y| (0..od.width.saturating_sub(1)).step_by(2).map(move |x| (od.at(x + 1, y) - od.at(x, y)).abs()))
-        .collect();
-    (1.4826 * median(&mut d) as f64 / std::f64::consts::SQRT_2).max(1e-4)
-}
-
-fn clipped_fraction(photo: &Photo) -> f64 {
-    let step = 3;
-    let (clipped, total) = (0..photo.height())
-        .into_par_iter()
-        .step_by(step)
-        .map(|y| {
-            let c = (0..photo.width()).step_by(step).filter(|&x| photo.is_clipped(x, y)).count();
-            (c, photo.width().div_ceil(step))
-        })
-        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    clipped as f64 / total.max(1) as f64
-}
-
-/// Without a scale, the detector still needs to know roughly how large a dot is in pixels:
-/// it is taken from the photo itself, as the typical size of the strongest blobs, assuming a
-/// typical SMP dot of 120 um. Only the search uses it; no length is reported from it.
-fn estimate_working_scale(photo: &Photo) -> f64 {
-    let long_side = photo.width().max(photo.height());
-    let background = Background::estimate(photo, (long_side / 40).max(8));
-    let od = background.optical_density(photo);
-    let factor = (long_side / 1500).max(1);
-    let mut c = detect::find_candidates_px(&od, factor, 0.6, 24.0 / factor as f64, &DetectParams::default());
-    c.sort_by(|a, b| b.strength.total_cmp(&a.strength));
-    let mut radii: Vec<f32> = c.iter().take(200).map(|d| d.radius_px as f32).collect();
-    if radii.is_empty() {
-        return 40.0;
-    }
-    (2.0 * median(&mut radii) as f64 / 0.12).clamp(5.0, 1000.0)
 }
 
 #[cfg(test)]

@@ -227,6 +227,18 @@ fn cell_levels(photo: &Photo, cell: usize, cx: usize, cy: usize) -> [f32; 4] {
     ch.map(|mut v| median(&mut v))
 }
 
+/// Robust OD noise per pixel: from differences of horizontal neighbours (every other pair, on
+/// at most about 400 rows), which cancel the slowly varying skin and keep sensor noise and fine
+/// texture; at least 1e-4.
+pub fn od_noise(od: &Plane) -> f64 {
+    let step = (od.height / 400).max(1);
+    let mut d: Vec<f32> = (0..od.height)
+        .step_by(step)
+        .flat_map(|y| (0..od.width.saturating_sub(1)).step_by(2).map(move |x| (od.at(x + 1, y) - od.at(x, y)).abs()))
+        .collect();
+    (1.4826 * median(&mut d) as f64 / std::f64::consts::SQRT_2).max(1e-4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

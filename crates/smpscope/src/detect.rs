@@ -6,6 +6,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::background::Background;
+use crate::photo::Photo;
 use crate::plane::Plane;
 use crate::stats::median;
 
@@ -292,6 +294,23 @@ fn overlap_fraction(a: &Candidate, b: &Candidate) -> f64 {
     let a2 = r2 * r2 * ((d * d + r2 * r2 - r1 * r1) / (2.0 * d * r2)).clamp(-1.0, 1.0).acos();
     let a3 = 0.5 * ((-d + r1 + r2) * (d + r1 - r2) * (d - r1 + r2) * (d + r1 + r2)).max(0.0).sqrt();
     (a1 + a2 - a3) / (std::f64::consts::PI * small * small)
+}
+
+/// Without a scale, the detector still needs to know roughly how large a dot is in pixels:
+/// taken from the photo itself, px per mm, as the typical size of the strongest blobs, assuming
+/// a typical SMP dot of 120 um. Only the search uses it; no length is reported from it.
+pub fn working_scale(photo: &Photo) -> f64 {
+    let long_side = photo.width().max(photo.height());
+    let background = Background::estimate(photo, (long_side / 40).max(8));
+    let od = background.optical_density(photo);
+    let factor = (long_side / 1500).max(1);
+    let mut c = find_candidates_px(&od, factor, 0.6, 24.0 / factor as f64, &DetectParams::default());
+    c.sort_by(|a, b| b.strength.total_cmp(&a.strength));
+    let mut radii: Vec<f32> = c.iter().take(200).map(|d| d.radius_px as f32).collect();
+    if radii.is_empty() {
+        return 40.0;
+    }
+    (2.0 * median(&mut radii) as f64 / 0.12).clamp(5.0, 1000.0)
 }
 
 #[cfg(test)]

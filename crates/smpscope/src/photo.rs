@@ -167,6 +167,22 @@ impl Photo {
         }
     }
 
+    /// Share of the frame that is clipped (pure white or black in a channel; [`Self::is_clipped`]),
+    /// from every third pixel of every third row.
+    pub fn clipped_fraction(&self) -> f64 {
+        use rayon::prelude::*;
+        let step = 3;
+        let (clipped, total) = (0..self.height())
+            .into_par_iter()
+            .step_by(step)
+            .map(|y| {
+                let c = (0..self.width()).step_by(step).filter(|&x| self.is_clipped(x, y)).count();
+                (c, self.width().div_ceil(step))
+            })
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        clipped as f64 / total.max(1) as f64
+    }
+
     /// The photo as 8-bit sRGB (for overlays and thumbnails).
     pub fn to_rgb8(&self) -> image::RgbImage {
         let (w, h) = (self.info.width, self.info.height);
