@@ -159,44 +159,14 @@ pub fn summarise(
     let mm_per_px = px_per_mm.map(|s| 1.0 / s);
     let area_cm2 = mm_per_px.map(|m| region.area_px * m * m / 100.0);
     let dist = |f: &dyn Fn(&Dot) -> Option<f64>| Distribution::of(inside.iter().filter_map(|d| f(d)).collect());
-    let nn = nearest_neighbour_px(&inside.iter().map(|d| (d.x, d.y)).collect::<Vec<_>>());
-    let mut nn_sorted = nn.clone();
-    let nn_median_px = (!nn.is_empty()).then(|| quantile(&mut nn_sorted, 0.5));
-    let clark_evans = (inside.len() >= 10).then(|| {
-        let n = inside.len() as f64;
-        let mean = nn.iter().sum::<f64>() / n;
-        let expected = 0.5 * (region.area_px / n).sqrt() + (0.0514 + 0.041 / n.sqrt()) * region.perimeter_px / n;
-        mean / expected
-    });
+    let spacing = spacing_of(&inside, region, mm_per_px);
     let coverage = (region.area_px > 0.0).then(|| {
         inside.iter().map(|d| std::f64::consts::PI * (d.diameter_px / 2.0).powi(2)).sum::<f64>() / region.area_px
     });
     let mut blur = figures.dot_blur_px.clone();
     let focus_blur_px = (!blur.is_empty()).then(|| quantile(&mut blur, 0.1));
     let snr_median = Distribution::of(inside.iter().map(|d| d.snr).collect()).map(|d| d.median);
-    if figures.clipped_fraction > 0.02 {
-        warnings.push(Warning::new(
-            WarningCode::Clipped,
-            format!(
-                "{:.1} % of pixels are clipped (over- or under-exposed); dots there are not measured reliably",
-                100.0 * figures.clipped_fraction
-            ),
-        ));
-    }
-    if let (Some(b), Some(m)) = (focus_blur_px, mm_per_px)
-        && b * m * 1000.0 > 40.0
-    {
-        warnings.push(Warning::new(
-            WarningCode::OutOfFocus,
-            format!("the photo looks out of focus: even the sharpest dots are blurred by {:.0} um", b * m * 1000.0),
-        ));
-    }
-    if snr_median.is_some_and(|s| s < 10.0) {
-        warnings.push(Warning::new(
-            WarningCode::LowSnr,
-            "the dots are faint against the noise (median SNR below 10); measures are uncertain",
-        ));
-    }
+    warnings.extend(quality_warnings(&figures, focus_blur_px.zip(mm_per_px).map(|(b, m)| b * m * 1000.0), snr_median));
     if inside.is_empty() {
         warnings.push(Warning::new(WarningCode::NoDots, "no pigment dots were found"));
     }
@@ -219,13 +189,7 @@ pub fn summarise(
             ink: dist(&|d| d.ink),
             delta_e: dist(&|d| Some(d.delta_e)),
         },
-        spacing: Spacing {
-            nn_median_mm: nn_median_px.zip(mm_per_px).map(|(n, m)| n * m),
-            nn_p10_mm: (!nn.is_empty()).then(|| quantile(&mut nn_sorted, 0.1)).zip(mm_per_px).map(|(n, m)| n * m),
-            nn_p90_mm: (!nn.is_empty()).then(|| quantile(&mut nn_sorted, 0.9)).zip(mm_per_px).map(|(n, m)| n * m),
-            nn_median_px,
-            clark_evans,
-        },
+        spacing,
         coverage,
         quality: Quality {
             noise_od: figures.noise_od,
@@ -236,6 +200,53 @@ pub fn summarise(
         },
         rejected,
     }
+}
+
+/// Nearest-neighbour spacing of the dots inside the region, and the Clark-Evans ratio (from 10
+/// dots; with the edge correction for the region's perimeter).
+fn spacing_of(inside: &[&Dot], region: &Region, mm_per_px: Option<f64>) -> Spacing {
+    let nn = nearest_neighbour_px(&inside.iter().map(|d| (d.x, d.y)).collect::<Vec<_>>());
+    let mut nn_sorted = nn.clone();
+    let mut q = |p: f64| (!nn.is_empty()).then(|| quantile(&mut nn_sorted, p));
+    let (nn_median_px, nn_p10, nn_p90) = (q(0.5), q(0.1), q(0.9));
+    let clark_evans = (inside.len() >= 10).then(|| {
+        let n = inside.len() as f64;
+        let mean = nn.iter().sum::<f64>() / n;
+        let expected = 0.5 * (region.area_px / n).sqrt() + (0.0514 + 0.041 / n.sqrt()) * region.perimeter_px / n;
+        mean / expected
+    });
+    let mm = |px: Option<f64>| px.zip(mm_per_px).map(|(n, m)| n * m);
+    Spacing { nn_median_mm: mm(nn_median_px), nn_p10_mm: mm(nn_p10), nn_p90_mm: mm(nn_p90), nn_median_px, clark_evans }
+}
+
+/// Warnings on the photo's quality: clipped pixels, out of focus (sharpest dots blurred by over
+/// 40 um), faint dots (median SNR under 10).
+fn quality_warnings(figures: &PhotoFigures, focus_blur_um: Option<f64>, snr_median: Option<f64>) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if figures.clipped_fraction > 0.02 {
+        warnings.push(Warning::new(
+            WarningCode::Clipped,
+            format!(
+                "{:.1} % of pixels are clipped (over- or under-exposed); dots there are not measured reliably",
+                100.0 * figures.clipped_fraction
+            ),
+        ));
+    }
+    if let Some(b) = focus_blur_um
+        && b > 40.0
+    {
+        warnings.push(Warning::new(
+            WarningCode::OutOfFocus,
+            format!("the photo looks out of focus: even the sharpest dots are blurred by {b:.0} um"),
+        ));
+    }
+    if snr_median.is_some_and(|s| s < 10.0) {
+        warnings.push(Warning::new(
+            WarningCode::LowSnr,
+            "the dots are faint against the noise (median SNR below 10); measures are uncertain",
+        ));
+    }
+    warnings
 }
 
 /// Distance from each point to its nearest other point, px (grid search).
