@@ -12,6 +12,7 @@ pub mod identity;
 pub mod register;
 mod report;
 mod series;
+mod similarity;
 mod touch_up;
 pub mod trend;
 pub mod visits;
