@@ -1,6 +1,8 @@
 //! The report's plots, drawn as SVG by plotters: the fade curve and the per-visit histograms.
 //! Every number plotted comes from the analysis and track documents.
 
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::ReportError;
@@ -48,93 +50,145 @@ fn failed<E: std::fmt::Display>(plot: &'static str) -> impl Fn(E) -> ReportError
 /// threshold is reached and its interval as a shaded band. An SVG document.
 pub fn fade_svg(points: &[FadePoint], threshold: f64, forecast: Option<&FadeForecast>) -> Result<String, ReportError> {
     let err = failed("fade");
+    let (x_max, y_max) = fade_extent(points, forecast);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = fade_chart(&root, x_max, y_max)?;
+        if let Some(f) = forecast {
+            draw_forecast(&mut chart, f, x_max, y_max)?;
+        }
+        draw_threshold(&mut chart, threshold, x_max)?;
+        draw_touch_ups(&mut chart, points, y_max)?;
+        draw_visits(&mut chart, points)?;
+        draw_fade_legend(&mut chart)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+/// The fade plot's axes: months (x) and ink retained as a share (y).
+type FadeChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The ends of the fade plot's axes, (months, share): past the last visit and the forecast's
+/// late end (at most 4 times the last visit's months), and above every visit's ink and 1.
+fn fade_extent(points: &[FadePoint], forecast: Option<&FadeForecast>) -> (f64, f64) {
     let last_visit = points.iter().map(|p| p.months).fold(0.0, f64::max);
     let forecast_end = forecast
         .and_then(|f| f.due_interval_months[1].or(f.due_months))
         .map_or(0.0, |m| m.min(last_visit.max(1.0) * 4.0));
     let x_max = (last_visit.max(forecast_end) * 1.08).max(1.0);
     let y_max = points.iter().map(|p| p.ink_retained).fold(1.0, f64::max) * 1.1;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(14)
-            .x_label_area_size(42)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-            .map_err(&err)?;
+    (x_max, y_max)
+}
+
+/// The fade plot's frame on `root`: axes from 0 to `x_max` months and 0 to `y_max` ink retained
+/// (labelled in %), with their descriptions and a light grid.
+fn fade_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    x_max: f64,
+    y_max: f64,
+) -> Result<FadeChart<'a, 'b>, ReportError> {
+    let err = failed("fade");
+    let mut chart = ChartBuilder::on(root)
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .map_err(&err)?;
+    chart
+        .configure_mesh()
+        .x_desc("months since the first visit")
+        .y_desc("ink retained")
+        .y_label_formatter(&|y| format!("{:.0} %", 100.0 * y))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(RGBColor(238, 238, 238))
+        .draw()
+        .map_err(&err)?;
+    Ok(chart)
+}
+
+/// The forecast: the interval of the due date (months) as a shaded band, the fitted fade from
+/// the baseline, and the due date as a vertical line if it falls within `x_max`.
+fn draw_forecast(chart: &mut FadeChart, f: &FadeForecast, x_max: f64, y_max: f64) -> Result<(), ReportError> {
+    let err = failed("fade");
+    if let (Some(early), late) = (f.due_interval_months[0], f.due_interval_months[1]) {
+        let band = [(early.min(x_max), 0.0), (late.unwrap_or(x_max).min(x_max), y_max)];
         chart
-            .configure_mesh()
-            .x_desc("months since the first visit")
-            .y_desc("ink retained")
-            .y_label_formatter(&|y| format!("{:.0} %", 100.0 * y))
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 14))
-            .light_line_style(RGBColor(238, 238, 238))
-            .draw()
-            .map_err(&err)?;
-        if let Some(f) = forecast {
-            if let (Some(early), late) = (f.due_interval_months[0], f.due_interval_months[1]) {
-                let band = [(early.min(x_max), 0.0), (late.unwrap_or(x_max).min(x_max), y_max)];
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(band, FORECAST_COLOUR.mix(0.12).filled())))
-                    .map_err(&err)?
-                    .label("forecast date, 95 % interval")
-                    .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], FORECAST_COLOUR.mix(0.3).filled()));
-            }
-            let curve = (0..=200).map(|i| {
-                let t = f.baseline_months + (x_max - f.baseline_months) * f64::from(i) / 200.0;
-                (t, (-(t - f.baseline_months) / f.half_life_months).exp2())
-            });
-            chart
-                .draw_series(LineSeries::new(curve, FORECAST_COLOUR.stroke_width(2)))
-                .map_err(&err)?
-                .label("fade at the fitted half-life, from the baseline")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], FORECAST_COLOUR.stroke_width(2)));
-            if let Some(due) = f.due_months.filter(|&d| d <= x_max) {
-                chart
-                    .draw_series(std::iter::once(PathElement::new([(due, 0.0), (due, y_max)], FORECAST_COLOUR)))
-                    .map_err(&err)?;
-            }
-        }
-        chart
-            .draw_series(std::iter::once(PathElement::new([(0.0, threshold), (x_max, threshold)], RED.stroke_width(1))))
+            .draw_series(std::iter::once(Rectangle::new(band, FORECAST_COLOUR.mix(0.12).filled())))
             .map_err(&err)?
-            .label(format!("touch-up threshold ({:.0} %)", 100.0 * threshold))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], RED));
-        let mut touch_ups: Vec<f64> = points.iter().filter(|p| p.touch_up).map(|p| p.months).collect();
-        touch_ups.dedup();
-        if !touch_ups.is_empty() {
-            chart
-                .draw_series(
-                    touch_ups
-                        .iter()
-                        .map(|&m| PathElement::new([(m, 0.0), (m, y_max)], TOUCH_UP_COLOUR.stroke_width(2))),
-                )
-                .map_err(&err)?
-                .label("touch-up")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], TOUCH_UP_COLOUR.stroke_width(2)));
-        }
-        chart
-            .draw_series(LineSeries::new(points.iter().map(|p| (p.months, p.ink_retained)), INK_COLOUR.mix(0.5)))
-            .map_err(&err)?;
-        chart
-            .draw_series(points.iter().map(|p| Circle::new((p.months, p.ink_retained), 5, INK_COLOUR.filled())))
-            .map_err(&err)?
-            .label("ink retained at a visit (share of its baseline's)")
-            .legend(|(x, y)| Circle::new((x + 7, y), 4, INK_COLOUR.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .label_font((FONT, 12))
-            .border_style(RGBColor(180, 180, 180))
-            .background_style(WHITE.mix(0.85))
-            .draw()
-            .map_err(&err)?;
-        root.present().map_err(&err)?;
+            .label("forecast date, 95 % interval")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], FORECAST_COLOUR.mix(0.3).filled()));
     }
-    Ok(svg)
+    let curve = (0..=200).map(|i| {
+        let t = f.baseline_months + (x_max - f.baseline_months) * f64::from(i) / 200.0;
+        (t, (-(t - f.baseline_months) / f.half_life_months).exp2())
+    });
+    chart
+        .draw_series(LineSeries::new(curve, FORECAST_COLOUR.stroke_width(2)))
+        .map_err(&err)?
+        .label("fade at the fitted half-life, from the baseline")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], FORECAST_COLOUR.stroke_width(2)));
+    if let Some(due) = f.due_months.filter(|&d| d <= x_max) {
+        chart
+            .draw_series(std::iter::once(PathElement::new([(due, 0.0), (due, y_max)], FORECAST_COLOUR)))
+            .map_err(&err)?;
+    }
+    Ok(())
+}
+
+/// The touch-up threshold (share of ink) as a horizontal line across the plot.
+fn draw_threshold(chart: &mut FadeChart, threshold: f64, x_max: f64) -> Result<(), ReportError> {
+    chart
+        .draw_series(std::iter::once(PathElement::new([(0.0, threshold), (x_max, threshold)], RED.stroke_width(1))))
+        .map_err(failed("fade"))?
+        .label(format!("touch-up threshold ({:.0} %)", 100.0 * threshold))
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], RED));
+    Ok(())
+}
+
+/// Each touch-up visit's months as a vertical line (one per run of equal months); nothing if none.
+fn draw_touch_ups(chart: &mut FadeChart, points: &[FadePoint], y_max: f64) -> Result<(), ReportError> {
+    let mut touch_ups: Vec<f64> = points.iter().filter(|p| p.touch_up).map(|p| p.months).collect();
+    touch_ups.dedup();
+    if !touch_ups.is_empty() {
+        chart
+            .draw_series(
+                touch_ups.iter().map(|&m| PathElement::new([(m, 0.0), (m, y_max)], TOUCH_UP_COLOUR.stroke_width(2))),
+            )
+            .map_err(failed("fade"))?
+            .label("touch-up")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], TOUCH_UP_COLOUR.stroke_width(2)));
+    }
+    Ok(())
+}
+
+/// The visits' ink retained over months: a faint line through them and a mark at each.
+fn draw_visits(chart: &mut FadeChart, points: &[FadePoint]) -> Result<(), ReportError> {
+    let err = failed("fade");
+    chart
+        .draw_series(LineSeries::new(points.iter().map(|p| (p.months, p.ink_retained)), INK_COLOUR.mix(0.5)))
+        .map_err(&err)?;
+    chart
+        .draw_series(points.iter().map(|p| Circle::new((p.months, p.ink_retained), 5, INK_COLOUR.filled())))
+        .map_err(&err)?
+        .label("ink retained at a visit (share of its baseline's)")
+        .legend(|(x, y)| Circle::new((x + 7, y), 4, INK_COLOUR.filled()));
+    Ok(())
+}
+
+/// The legend of every labelled series, at the lower left.
+fn draw_fade_legend<'a, 'b: 'a>(chart: &mut FadeChart<'a, 'b>) -> Result<(), ReportError> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .label_font((FONT, 12))
+        .border_style(RGBColor(180, 180, 180))
+        .background_style(WHITE.mix(0.85))
+        .draw()
+        .map_err(failed("fade"))
 }
 
 /// A histogram of `values` over `range` in `bins` equal bins (values outside are counted in the

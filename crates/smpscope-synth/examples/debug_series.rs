@@ -1,7 +1,8 @@
 //! Prints one series' tracking next to its truth, visit by visit: `cargo run --release -p
 //! smpscope-synth --example debug_series -- SEED`.
-use smpscope::TrackParams;
+use smpscope::{Analysis, Track, TrackParams};
 use smpscope_synth::evaluate_series::{random_series, run_series, score_series};
+use smpscope_synth::{SeriesSpec, SeriesTruth};
 
 fn main() {
     let seed: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100);
@@ -19,12 +20,29 @@ fn main() {
         spec.half_life_months,
         spec.touch_up
     );
+    print_visits(&spec, &analyses, &truth);
+    match &track {
+        Ok(t) => print_track(t),
+        Err(e) => println!("  refused: {e}"),
+    }
+    if let Ok(t) = &track {
+        ink_pairs(t, &analyses, &truth);
+        new_dots(t, &analyses, &truth);
+    }
+    let s = score_series(&spec, &track, &analyses, &truth);
+    println!("{s:?}");
+}
+
+/// Median of `v` (the upper one of an even count; NaN if empty).
+fn med(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Each visit's conditions, median spread and diameter (px, true and measured) and detection score.
+fn print_visits(spec: &SeriesSpec, analyses: &[Analysis], truth: &SeriesTruth) {
     for (v, vt) in truth.visits.iter().enumerate() {
         let sc = smpscope_synth::evaluate::score(&vt.truth, &analyses[v]);
-        let med = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-        };
         let k = vt.px_per_mm / 1000.0;
         let c = &vt.truth.conditions;
         println!(
@@ -51,45 +69,32 @@ fn main() {
             analyses[v].summary.rejected
         );
     }
-    match &track {
-        Ok(t) => {
-            for r in &t.visits {
-                println!(
-                    "  {} base {} touch {} shared {} matched {} lost {} new {} dens {:.3?} ink {:.3?} sprd {:.2?} de {:.2?} db {:.2?} reg {:?}",
-                    r.source,
-                    r.baseline,
-                    r.touch_up,
-                    r.shared_dots,
-                    r.matched,
-                    r.lost,
-                    r.new,
-                    r.density_retained,
-                    r.ink_retained,
-                    r.spread_growth_um,
-                    r.colour_shift_de,
-                    r.delta_b,
-                    r.registration.as_ref().map(|g| (
-                        g.rotation_deg,
-                        g.scale,
-                        g.residual_px,
-                        g.matched_dots,
-                        g.shared_dots
-                    ))
-                );
-            }
-            println!("  trend {:?}", t.trend);
-            for w in &t.warnings {
-                println!("  warning: {w}");
-            }
-        }
-        Err(e) => println!("  refused: {e}"),
+}
+
+/// The tracker's figures per visit, its trend and its warnings.
+fn print_track(t: &Track) {
+    for r in &t.visits {
+        println!(
+            "  {} base {} touch {} shared {} matched {} lost {} new {} dens {:.3?} ink {:.3?} sprd {:.2?} de {:.2?} db {:.2?} reg {:?}",
+            r.source,
+            r.baseline,
+            r.touch_up,
+            r.shared_dots,
+            r.matched,
+            r.lost,
+            r.new,
+            r.density_retained,
+            r.ink_retained,
+            r.spread_growth_um,
+            r.colour_shift_de,
+            r.delta_b,
+            r.registration.as_ref().map(|g| (g.rotation_deg, g.scale, g.residual_px, g.matched_dots, g.shared_dots))
+        );
     }
-    if let Ok(t) = &track {
-        ink_pairs(t, &analyses, &truth);
-        new_dots(t, &analyses, &truth);
+    println!("  trend {:?}", t.trend);
+    for w in &t.warnings {
+        println!("  warning: {w}");
     }
-    let s = score_series(&spec, &track, &analyses, &truth);
-    println!("{s:?}");
 }
 
 /// Per-dot ink ratios, measured and true, for the pairs (baseline, visit) of the tracking.

@@ -6,15 +6,20 @@
 //! per-visit figure is computed from the series truth with the tracker's own definitions (the
 //! view both visits share, the dots present at both) and the tracker's baselines.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use smpscope::colour::delta_e_2000;
+use smpscope::track::VisitReport;
 use smpscope::track::change::median_lab;
 use smpscope::track::register::{Similarity, inside};
 use smpscope::{Analysis, Params, Track, TrackParams, Visit};
 
 use crate::evaluate::pair_detections;
 use crate::{SeriesSpec, SeriesTruth, encode, render_series};
+
+mod figures;
+
+pub use figures::{SeriesFigures, series_table};
 
 /// Errors of one series' tracking against its truth.
 #[derive(Debug, Clone, Default)]
@@ -150,19 +155,38 @@ pub fn score_series(
             return s;
         }
     };
-    let um0 = 1000.0 / spec.base.px_per_mm;
-    let n = truth.visits.len();
-    // The series' index of each tracked visit (those that could not be registered are left out).
-    let at: Vec<usize> = track
+    let at = tracked_visits(track, analyses);
+    s.left_out = track.left_out.len();
+    let true_t: Vec<Similarity> = truth.visits.iter().map(|v| similarity(v.to_first)).collect();
+    score_registration(&mut s, spec, track, truth, &at, &true_t);
+    score_matches(&mut s, track, truth, analyses, &at);
+    score_visits(&mut s, spec, track, truth, &at, &true_t);
+    s.half_life_err = half_life_err(track, truth);
+    s
+}
+
+/// The series' index of each tracked visit (those that could not be registered are left out).
+fn tracked_visits(track: &Track, analyses: &[Analysis]) -> Vec<usize> {
+    track
         .visits
         .iter()
         .map(|r| {
             analyses.iter().position(|a| a.image.source == r.source).expect("a tracked visit is one of the series'")
         })
-        .collect();
-    s.left_out = track.left_out.len();
-    let true_t: Vec<Similarity> = truth.visits.iter().map(|v| similarity(v.to_first)).collect();
-    // Registration: the visit's true dot centres carried both ways.
+        .collect()
+}
+
+/// Registration: per later tracked visit, the RMS distance (um at the nominal scale) between its
+/// true dot centres carried by the estimated and by the true transform to the first visit.
+fn score_registration(
+    s: &mut SeriesScore,
+    spec: &SeriesSpec,
+    track: &Track,
+    truth: &SeriesTruth,
+    at: &[usize],
+    true_t: &[Similarity],
+) {
+    let um0 = 1000.0 / spec.base.px_per_mm;
     for (v, r) in track.visits.iter().enumerate().skip(1) {
         let est = r.registration.as_ref().map(|r| r.transform).unwrap_or(Similarity::IDENTITY);
         let d2: Vec<f64> = truth.visits[at[v]]
@@ -176,7 +200,11 @@ pub fn score_series(
             .collect();
         s.registration_um.push(um0 * (d2.iter().sum::<f64>() / d2.len().max(1) as f64).sqrt());
     }
-    // Truth identity of each detected dot, per visit.
+}
+
+/// Dot pairs over every two tracked visits: the true pairs (the same true dot detected at both),
+/// those the tracker declared between true dots, and of those the correct ones.
+fn score_matches(s: &mut SeriesScore, track: &Track, truth: &SeriesTruth, analyses: &[Analysis], at: &[usize]) {
     let ident = true_identities(truth, analyses);
     for u in 0..at.len() {
         for t in u + 1..at.len() {
@@ -193,7 +221,34 @@ pub fn score_series(
             }
         }
     }
-    // Per-visit figures against the truth under the tracker's definitions and baselines.
+}
+
+/// The true change of one later visit against its baseline, under the tracker's definitions:
+/// over the dots in the view both visits share.
+struct TrueChange {
+    /// Dots present at the visit / at the baseline, share.
+    density: f64,
+    /// Ink of the dots present at both, visit / baseline, share.
+    ink: f64,
+    /// Median growth of those dots' spread, um.
+    spread: f64,
+    /// Median colour (CIELAB, reference light) of those dots at the baseline and at the visit.
+    colour: Option<([f64; 3], [f64; 3])>,
+    /// Median change of those dots' ln(k blue / k red).
+    pigment: f64,
+}
+
+/// Per later tracked visit: the touch-up flag and the errors of its figures against the truth
+/// under the tracker's definitions and baselines.
+fn score_visits(
+    s: &mut SeriesScore,
+    spec: &SeriesSpec,
+    track: &Track,
+    truth: &SeriesTruth,
+    at: &[usize],
+    true_t: &[Similarity],
+) {
+    // Per visit: the index in its truth of each patient-level dot identity.
     let index: Vec<HashMap<usize, usize>> =
         truth.visits.iter().map(|v| v.identity.iter().enumerate().map(|(i, &id)| (id, i)).collect()).collect();
     let margin = |v: usize| spec.base.diameter_um / 1000.0 * truth.visits[v].px_per_mm;
@@ -211,65 +266,100 @@ pub fn score_series(
             .filter(|d| in_view([d.x, d.y], b) && in_view([d.x, d.y], t))
             .map(|d| d.identity)
             .collect();
-        let (nb, nt) = (
-            shared.iter().filter(|id| index[b].contains_key(id)).count(),
-            shared.iter().filter(|id| index[t].contains_key(id)).count(),
-        );
-        let both: Vec<(usize, usize)> =
-            shared.iter().filter_map(|id| Some((index[b].get(id).copied()?, index[t].get(id).copied()?))).collect();
-        let (tb, tt) = (&truth.visits[b], &truth.visits[t]);
-        let ink = both.iter().map(|&(_, j)| tt.truth.dots[j].ink).sum::<f64>()
-            / both.iter().map(|&(i, _)| tb.truth.dots[i].ink).sum::<f64>();
-        let spread =
-            median(both.iter().map(|&(i, j)| tt.truth.dots[j].spread_um - tb.truth.dots[i].spread_um).collect());
-        let colour = median_lab(both.iter().map(|&(i, _)| tb.lab_ref[i]))
-            .zip(median_lab(both.iter().map(|&(_, j)| tt.lab_ref[j])));
-        let err = |est: Option<f64>, truth: f64| est.map_or(f64::NAN, |e| (e - truth).abs());
-        s.density_err_pts.push(100.0 * err(r.density_retained, nt as f64 / nb.max(1) as f64));
-        s.ink_err_pts.push(100.0 * err(r.ink_retained, ink));
-        s.spread_err_um.push(err(r.spread_growth_um, spread));
-        let hue = |k: [f64; 3]| (k[2] / k[0]).ln();
-        let pigment = median(both.iter().map(|&(i, j)| hue(tt.truth.dots[j].k) - hue(tb.truth.dots[i].k)).collect());
-        if let (Some(e), Some([lo, hi])) = (r.pigment_shift, r.pigment_shift_interval) {
-            s.pigment_err.push((e - pigment).abs());
-            s.pigment_covered.push(lo <= pigment && pigment <= hi);
-            let claimed = lo > 0.0 || hi < 0.0;
-            s.pigment_claimed.push(claimed);
-            if claimed {
-                // A sign claimed where the pigment did not change is wrong whatever it is.
-                s.pigment_claim_ok.push(pigment.abs() >= 0.02 && e.signum() == pigment.signum());
-            }
-        }
-        if pigment.abs() >= PIGMENT_DETECTABLE {
-            s.pigment_shift_claimed.push(r.pigment_shift_interval.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0));
-        }
-        if let Some((lb, lt)) = colour {
-            let db = lt[2] - lb[2];
-            s.colour_err_de.push(err(r.colour_shift_de, delta_e_2000(lb, lt)));
-            s.delta_b_err.push(err(r.delta_b, db));
-            s.colour_reported.push(r.delta_b.is_some());
-            if let Some(e) = r.delta_b.filter(|_| db.abs() >= 0.5) {
-                s.delta_b_sign_ok.push(e.signum() == db.signum());
-            }
-            if let (Some(e), Some([lo, hi])) = (r.delta_b, r.delta_b_interval) {
-                s.delta_b_covered.push(lo <= db && db <= hi);
-                let claimed = lo > 0.0 || hi < 0.0;
-                s.delta_b_claimed.push(claimed);
-                if claimed {
-                    s.delta_b_claim_ok.push(e.signum() == db.signum());
-                }
-            }
+        let change = true_change(truth, &index, &shared, b, t);
+        score_amounts(s, r, &change);
+        score_pigment(s, r, change.pigment);
+        if let Some(colour) = change.colour {
+            score_colour(s, r, colour);
         }
     }
-    // The half-life is judged where the truth allows a fit: at least two visits after a
-    // baseline that are not touch-ups, over at least 12 months.
+}
+
+/// The true change from series visit `b` to `t` over the dot identities `shared` (those in the
+/// view both share); `index` maps each visit's identities to its truth's dots.
+fn true_change(
+    truth: &SeriesTruth,
+    index: &[HashMap<usize, usize>],
+    shared: &[usize],
+    b: usize,
+    t: usize,
+) -> TrueChange {
+    let (nb, nt) = (
+        shared.iter().filter(|id| index[b].contains_key(id)).count(),
+        shared.iter().filter(|id| index[t].contains_key(id)).count(),
+    );
+    let both: Vec<(usize, usize)> =
+        shared.iter().filter_map(|id| Some((index[b].get(id).copied()?, index[t].get(id).copied()?))).collect();
+    let (tb, tt) = (&truth.visits[b], &truth.visits[t]);
+    let ink = both.iter().map(|&(_, j)| tt.truth.dots[j].ink).sum::<f64>()
+        / both.iter().map(|&(i, _)| tb.truth.dots[i].ink).sum::<f64>();
+    let spread = median(both.iter().map(|&(i, j)| tt.truth.dots[j].spread_um - tb.truth.dots[i].spread_um).collect());
+    let colour =
+        median_lab(both.iter().map(|&(i, _)| tb.lab_ref[i])).zip(median_lab(both.iter().map(|&(_, j)| tt.lab_ref[j])));
+    let hue = |k: [f64; 3]| (k[2] / k[0]).ln();
+    let pigment = median(both.iter().map(|&(i, j)| hue(tt.truth.dots[j].k) - hue(tb.truth.dots[i].k)).collect());
+    TrueChange { density: nt as f64 / nb.max(1) as f64, ink, spread, colour, pigment }
+}
+
+/// |estimate - truth|, NaN where there is no estimate.
+fn abs_err(est: Option<f64>, truth: f64) -> f64 {
+    est.map_or(f64::NAN, |e| (e - truth).abs())
+}
+
+/// Errors of the visit's density and ink retained (points of percentage) and spread growth (um).
+fn score_amounts(s: &mut SeriesScore, r: &VisitReport, truth: &TrueChange) {
+    s.density_err_pts.push(100.0 * abs_err(r.density_retained, truth.density));
+    s.ink_err_pts.push(100.0 * abs_err(r.ink_retained, truth.ink));
+    s.spread_err_um.push(abs_err(r.spread_growth_um, truth.spread));
+}
+
+/// The visit's pigment shift (ln OD blue / OD red) against the true one: its error, interval and
+/// sign claims.
+fn score_pigment(s: &mut SeriesScore, r: &VisitReport, pigment: f64) {
+    if let (Some(e), Some([lo, hi])) = (r.pigment_shift, r.pigment_shift_interval) {
+        s.pigment_err.push((e - pigment).abs());
+        s.pigment_covered.push(lo <= pigment && pigment <= hi);
+        let claimed = lo > 0.0 || hi < 0.0;
+        s.pigment_claimed.push(claimed);
+        if claimed {
+            // A sign claimed where the pigment did not change is wrong whatever it is.
+            s.pigment_claim_ok.push(pigment.abs() >= 0.02 && e.signum() == pigment.signum());
+        }
+    }
+    if pigment.abs() >= PIGMENT_DETECTABLE {
+        s.pigment_shift_claimed.push(r.pigment_shift_interval.is_some_and(|[lo, hi]| lo > 0.0 || hi < 0.0));
+    }
+}
+
+/// The visit's colour figures against the true median colours (CIELAB) at the baseline and the
+/// visit: dE 2000 and delta b* errors, whether reported, sign, interval and sign claims.
+fn score_colour(s: &mut SeriesScore, r: &VisitReport, (lb, lt): ([f64; 3], [f64; 3])) {
+    let db = lt[2] - lb[2];
+    s.colour_err_de.push(abs_err(r.colour_shift_de, delta_e_2000(lb, lt)));
+    s.delta_b_err.push(abs_err(r.delta_b, db));
+    s.colour_reported.push(r.delta_b.is_some());
+    if let Some(e) = r.delta_b.filter(|_| db.abs() >= 0.5) {
+        s.delta_b_sign_ok.push(e.signum() == db.signum());
+    }
+    if let (Some(e), Some([lo, hi])) = (r.delta_b, r.delta_b_interval) {
+        s.delta_b_covered.push(lo <= db && db <= hi);
+        let claimed = lo > 0.0 || hi < 0.0;
+        s.delta_b_claimed.push(claimed);
+        if claimed {
+            s.delta_b_claim_ok.push(e.signum() == db.signum());
+        }
+    }
+}
+
+/// |estimated / true - 1| of the half-life (infinite when the tracker gave none), where the
+/// truth allows a fit: at least three visits, two after a baseline that are not touch-ups, over
+/// at least 12 months.
+fn half_life_err(track: &Track, truth: &SeriesTruth) -> Option<f64> {
+    let n = truth.visits.len();
     let span = truth.visits.last().map_or(0.0, |v| v.months);
     let fade_visits = truth.visits.iter().skip(1).filter(|v| !v.touch_up).count();
-    if n >= 3 && span >= 12.0 && fade_visits >= 2 {
-        s.half_life_err =
-            Some(track.trend.half_life_months.map_or(f64::INFINITY, |h| (h / truth.half_life_months - 1.0).abs()));
-    }
-    s
+    (n >= 3 && span >= 12.0 && fade_visits >= 2)
+        .then(|| track.trend.half_life_months.map_or(f64::INFINITY, |h| (h / truth.half_life_months - 1.0).abs()))
 }
 
 /// The condition bands a series falls in.
@@ -294,167 +384,5 @@ pub fn series_bands(spec: &SeriesSpec) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Pooled figures of a set of series.
-#[derive(Debug, Clone, Default)]
-pub struct SeriesFigures {
-    pub series: usize,
-    pub refused: usize,
-    /// Visits left out of the series tracked.
-    pub left_out: usize,
-    pub registration_um: f64,
-    pub match_precision: f64,
-    pub match_recall: f64,
-    pub match_f1: f64,
-    pub density_err_pts: f64,
-    pub ink_err_pts: f64,
-    pub spread_err_um: f64,
-    pub colour_err_de: f64,
-    pub delta_b_err: f64,
-    pub delta_b_sign_ok: f64,
-    /// Share of visits with colour whose 95 % interval of delta b* holds the truth; that tell
-    /// a sign; and of those, with the true sign.
-    pub delta_b_covered: f64,
-    pub delta_b_claimed: f64,
-    pub delta_b_claim_ok: f64,
-    /// Share of later visits whose colour figures were reported.
-    pub colour_reported: f64,
-    /// Pigment shift: mean absolute error; interval coverage; share of visits claiming a sign,
-    /// and of those with the right one; share of visits with a detectable true shift that claim
-    /// its sign.
-    pub pigment_err: f64,
-    pub pigment_covered: f64,
-    pub pigment_claimed: f64,
-    pub pigment_claim_ok: f64,
-    pub pigment_shift_claimed: f64,
-    /// Median |estimated / true - 1| of the half-life, and the share within 15 %.
-    pub half_life_err: f64,
-    pub half_life_within_15: f64,
-    pub touch_up_right: f64,
-}
-
 /// Smallest true pigment shift (ln OD blue / OD red) whose sign the tracker is asked to claim.
 pub const PIGMENT_DETECTABLE: f64 = 0.1;
-
-fn mean<'a>(v: impl Iterator<Item = &'a f64>) -> f64 {
-    smpscope::stats::finite_mean(v.copied())
-}
-
-impl SeriesFigures {
-    /// Pools: pair counts summed, per-visit errors averaged over visits, half-life over series.
-    pub fn of(scores: &[&SeriesScore]) -> SeriesFigures {
-        let sum = |f: fn(&SeriesScore) -> usize| scores.iter().map(|s| f(s)).sum::<usize>() as f64;
-        let pooled = |f: fn(&SeriesScore) -> &Vec<f64>| mean(scores.iter().flat_map(|s| f(s).iter()));
-        let (p, r) = (
-            sum(|s| s.pairs_correct) / sum(|s| s.pairs_declared).max(1.0),
-            sum(|s| s.pairs_correct) / sum(|s| s.pairs_true).max(1.0),
-        );
-        let share = |v: Vec<bool>| {
-            if v.is_empty() { f64::NAN } else { v.iter().filter(|&&b| b).count() as f64 / v.len() as f64 }
-        };
-        let flat =
-            |f: fn(&SeriesScore) -> &Vec<bool>| share(scores.iter().flat_map(|s| f(s).iter().copied()).collect());
-        let hl: Vec<f64> = scores.iter().filter_map(|s| s.half_life_err).collect();
-        SeriesFigures {
-            series: scores.len(),
-            refused: scores.iter().filter(|s| s.refused.is_some()).count(),
-            left_out: scores.iter().map(|s| s.left_out).sum(),
-            registration_um: pooled(|s| &s.registration_um),
-            match_precision: p,
-            match_recall: r,
-            match_f1: if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 },
-            density_err_pts: pooled(|s| &s.density_err_pts),
-            ink_err_pts: pooled(|s| &s.ink_err_pts),
-            spread_err_um: pooled(|s| &s.spread_err_um),
-            colour_err_de: pooled(|s| &s.colour_err_de),
-            delta_b_err: pooled(|s| &s.delta_b_err),
-            delta_b_sign_ok: flat(|s| &s.delta_b_sign_ok),
-            delta_b_covered: flat(|s| &s.delta_b_covered),
-            delta_b_claimed: flat(|s| &s.delta_b_claimed),
-            delta_b_claim_ok: flat(|s| &s.delta_b_claim_ok),
-            colour_reported: flat(|s| &s.colour_reported),
-            pigment_err: pooled(|s| &s.pigment_err),
-            pigment_covered: flat(|s| &s.pigment_covered),
-            pigment_claimed: flat(|s| &s.pigment_claimed),
-            pigment_claim_ok: flat(|s| &s.pigment_claim_ok),
-            pigment_shift_claimed: flat(|s| &s.pigment_shift_claimed),
-            half_life_err: median(hl.clone()),
-            half_life_within_15: share(hl.iter().map(|&e| e <= 0.15).collect()),
-            touch_up_right: sum(|s| s.touch_up_right) / sum(|s| s.touch_up_visits).max(1.0),
-        }
-    }
-}
-
-/// The table: overall and by condition band.
-pub fn series_table(scores: &[SeriesScore]) -> String {
-    let mut by: BTreeMap<(&str, String), Vec<&SeriesScore>> = BTreeMap::new();
-    for s in scores {
-        for (c, b) in &s.bands {
-            by.entry((c, b.clone())).or_default().push(s);
-        }
-    }
-    let mut out = format!(
-        "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
-        "condition",
-        "band",
-        "series",
-        "ref",
-        "out",
-        "reg_um",
-        "m_prec",
-        "m_rec",
-        "m_F1",
-        "dens_pt",
-        "ink_pt",
-        "sprd_um",
-        "colour",
-        "dE",
-        "db",
-        "db_sgn",
-        "db_cov",
-        "claims",
-        "clm_ok",
-        "pg_err",
-        "pg_cov",
-        "pg_clm",
-        "pg_ok",
-        "hl_err",
-        "hl15",
-        "touch"
-    );
-    let line = |c: &str, b: &str, f: &SeriesFigures| {
-        format!(
-            "{:<13} {:<9} {:>6} {:>4} {:>4} {:>6.1} {:>6.3} {:>6.3} {:>6.3} {:>7.2} {:>7.2} {:>7.2} {:>5.0}% {:>6.2} {:>6.2} {:>5.0}% {:>5.0}% {:>5.0}% {:>5.0}% {:>6.3} {:>5.0}% {:>5.0}% {:>5.0}% {:>6.1}% {:>5.0}% {:>5.0}%\n",
-            c,
-            b,
-            f.series,
-            f.refused,
-            f.left_out,
-            f.registration_um,
-            f.match_precision,
-            f.match_recall,
-            f.match_f1,
-            f.density_err_pts,
-            f.ink_err_pts,
-            f.spread_err_um,
-            100.0 * f.colour_reported,
-            f.colour_err_de,
-            f.delta_b_err,
-            100.0 * f.delta_b_sign_ok,
-            100.0 * f.delta_b_covered,
-            100.0 * f.delta_b_claimed,
-            100.0 * f.delta_b_claim_ok,
-            f.pigment_err,
-            100.0 * f.pigment_covered,
-            100.0 * f.pigment_shift_claimed,
-            100.0 * f.pigment_claim_ok,
-            100.0 * f.half_life_err,
-            100.0 * f.half_life_within_15,
-            100.0 * f.touch_up_right
-        )
-    };
-    out.push_str(&line("overall", "", &SeriesFigures::of(&scores.iter().collect::<Vec<_>>())));
-    for ((c, b), v) in by {
-        out.push_str(&line(c, &b, &SeriesFigures::of(&v)));
-    }
-    out
-}

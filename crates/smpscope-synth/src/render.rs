@@ -271,59 +271,15 @@ pub(crate) fn render_layout(spec: &SceneSpec, l: &Layout) -> (Scene, Vec<usize>)
     (Scene { upright, truth }, idx)
 }
 
+/// The truth of a layout: every dot whose centre is in the frame (ids in order), the region's area
+/// and density, and the conditions; also returns, for each truth dot, its index in `l.dots`.
 fn truth(spec: &SceneSpec, l: &Layout) -> (Truth, Vec<usize>) {
     let ppm = spec.px_per_mm;
     let (w, h) = (spec.width, spec.height);
-    let in_frame = |d: &DotInstance| d.x >= -0.5 && d.y >= -0.5 && d.x < w as f64 - 0.5 && d.y < h as f64 - 0.5;
-    let idx: Vec<usize> = (0..l.dots.len()).filter(|&i| in_frame(&l.dots[i])).collect();
-    let dots: Vec<TruthDot> = idx
-        .par_iter()
-        .enumerate()
-        .map(|(id, &i)| {
-            let d = &l.dots[i];
-            let r_mm = 0.5 * d.diameter_um / 1000.0;
-            let profile = DiscGauss::new(0.5 * d.diameter_um, d.spread_um);
-            let peak_od = d.amplitude * profile.peak();
-            // The renderer's px table has the same shape; its half-max search is the cheap one.
-            let fwhm_um = match &l.absorbers[i].shape {
-                raster::Shape::DiscGauss { table, .. } => 2.0 * table.half_max_radius() / ppm * 1000.0,
-                _ => profile.fwhm(),
-            };
-            let light = l.skin.lighting(d.x, d.y);
-            let s = l.skin.smooth_reflectance(d.x, d.y);
-            let skin: [f64; 3] = std::array::from_fn(|c| light[c] * s[c]);
-            let k = l.dot_k[i];
-            let dot: [f64; 3] = std::array::from_fn(|c| skin[c] * 10f64.powf(-k[c] * peak_od));
-            let (lab, skin_lab) = (linear_rgb_to_lab(dot), linear_rgb_to_lab(skin));
-            TruthDot {
-                id,
-                x: d.x,
-                y: d.y,
-                diameter_um: d.diameter_um,
-                spread_um: d.spread_um,
-                amplitude: d.amplitude,
-                k,
-                peak_od,
-                ink: d.amplitude * std::f64::consts::PI * r_mm * r_mm,
-                fwhm_um,
-                lab,
-                skin_lab,
-                delta_e: delta_e_2000(lab, skin_lab),
-                overlaps: d.overlaps,
-                in_region: l.region.as_deref().is_none_or(|p| region::contains(p, d.x, d.y)),
-            }
-        })
-        .collect();
-    let area_px = match &l.region {
-        Some(p) => region::area_in_frame(p, w, h),
-        None => w as f64 * h as f64,
-    };
-    let region_area_cm2 = area_px / (ppm * ppm) / 100.0;
+    let idx = dots_in_frame(spec, l);
+    let dots: Vec<TruthDot> = idx.par_iter().enumerate().map(|(id, &i)| truth_dot(ppm, l, id, i)).collect();
+    let region_area_cm2 = region_area_cm2(spec, l);
     let counted = dots.iter().filter(|d| d.in_region).count();
-    let lit = l.skin.lit_skin_at_centre();
-    let y = luminance(lit);
-    let noise_sd = (spec.noise_gain * y + spec.read_noise * spec.read_noise).sqrt();
-    let jpeg = spec.jpeg_quality.is_some();
     let truth = Truth {
         schema: TRUTH_SCHEMA.into(),
         seed: spec.seed,
@@ -337,30 +293,96 @@ fn truth(spec: &SceneSpec, l: &Layout) -> (Truth, Vec<usize>) {
         density_per_cm2: if region_area_cm2 > 0.0 { counted as f64 / region_area_cm2 } else { 0.0 },
         dots,
         distractors: l.distractors.clone(),
-        conditions: Conditions {
-            skin_type: spec.skin_type.clamp(1, 6),
-            px_per_mm: ppm,
-            camera_blur_px: spec.camera_blur_px,
-            diameter_um: spec.diameter_um,
-            spread_um: spec.spread_um,
-            amplitude: spec.amplitude,
-            fade: spec.fade,
-            blue_shift: spec.blue_shift,
-            density_per_cm2: spec.density_per_cm2,
-            jpeg_quality: spec.jpeg_quality,
-            jpeg_chroma_420: spec.jpeg_chroma_420 && spec.jpeg_quality.is_some(),
-            distractors: spec.distractors,
-            shine_peak: spec.highlights.iter().map(|h| h.peak).fold(0.0, f64::max),
-            noise_gain: spec.noise_gain,
-            read_noise: spec.read_noise,
-            noise_sd,
-            noise_rel: noise_sd / y,
-            orientation: if jpeg { spec.orientation.clamp(1, 8) } else { 1 },
-            overlap_fraction: spec.overlap_fraction,
-            partial_region: spec.partial_region,
-        },
+        conditions: conditions(spec, l),
     };
     (truth, idx)
+}
+
+/// Indices into `l.dots` of the dots whose centres fall inside the frame (pixel centres at
+/// integers, so the frame spans -0.5 to width - 0.5 px), in order.
+fn dots_in_frame(spec: &SceneSpec, l: &Layout) -> Vec<usize> {
+    let (w, h) = (spec.width, spec.height);
+    let in_frame = |d: &DotInstance| d.x >= -0.5 && d.y >= -0.5 && d.x < w as f64 - 0.5 && d.y < h as f64 - 0.5;
+    (0..l.dots.len()).filter(|&i| in_frame(&l.dots[i])).collect()
+}
+
+/// The truth of dot `l.dots[i]` under truth id `id` at `ppm` px per mm: its size (um), ink
+/// (OD mm^2), peak OD, FWHM (um), colours (CIELAB) against the smooth lit skin under it.
+fn truth_dot(ppm: f64, l: &Layout, id: usize, i: usize) -> TruthDot {
+    let d = &l.dots[i];
+    let r_mm = 0.5 * d.diameter_um / 1000.0;
+    let profile = DiscGauss::new(0.5 * d.diameter_um, d.spread_um);
+    let peak_od = d.amplitude * profile.peak();
+    // The renderer's px table has the same shape; its half-max search is the cheap one.
+    let fwhm_um = match &l.absorbers[i].shape {
+        raster::Shape::DiscGauss { table, .. } => 2.0 * table.half_max_radius() / ppm * 1000.0,
+        _ => profile.fwhm(),
+    };
+    let light = l.skin.lighting(d.x, d.y);
+    let s = l.skin.smooth_reflectance(d.x, d.y);
+    let skin: [f64; 3] = std::array::from_fn(|c| light[c] * s[c]);
+    let k = l.dot_k[i];
+    let dot: [f64; 3] = std::array::from_fn(|c| skin[c] * 10f64.powf(-k[c] * peak_od));
+    let (lab, skin_lab) = (linear_rgb_to_lab(dot), linear_rgb_to_lab(skin));
+    TruthDot {
+        id,
+        x: d.x,
+        y: d.y,
+        diameter_um: d.diameter_um,
+        spread_um: d.spread_um,
+        amplitude: d.amplitude,
+        k,
+        peak_od,
+        ink: d.amplitude * std::f64::consts::PI * r_mm * r_mm,
+        fwhm_um,
+        lab,
+        skin_lab,
+        delta_e: delta_e_2000(lab, skin_lab),
+        overlaps: d.overlaps,
+        in_region: l.region.as_deref().is_none_or(|p| region::contains(p, d.x, d.y)),
+    }
+}
+
+/// Area in cm^2 of the tattooed region within the frame (the whole frame if there is no region).
+fn region_area_cm2(spec: &SceneSpec, l: &Layout) -> f64 {
+    let ppm = spec.px_per_mm;
+    let (w, h) = (spec.width, spec.height);
+    let area_px = match &l.region {
+        Some(p) => region::area_in_frame(p, w, h),
+        None => w as f64 * h as f64,
+    };
+    area_px / (ppm * ppm) / 100.0
+}
+
+/// The conditions the frame was made under, as the spec asked for them, with the noise SD (in
+/// linear light, absolute and relative) of the lit skin at the frame's centre.
+fn conditions(spec: &SceneSpec, l: &Layout) -> Conditions {
+    let lit = l.skin.lit_skin_at_centre();
+    let y = luminance(lit);
+    let noise_sd = (spec.noise_gain * y + spec.read_noise * spec.read_noise).sqrt();
+    let jpeg = spec.jpeg_quality.is_some();
+    Conditions {
+        skin_type: spec.skin_type.clamp(1, 6),
+        px_per_mm: spec.px_per_mm,
+        camera_blur_px: spec.camera_blur_px,
+        diameter_um: spec.diameter_um,
+        spread_um: spec.spread_um,
+        amplitude: spec.amplitude,
+        fade: spec.fade,
+        blue_shift: spec.blue_shift,
+        density_per_cm2: spec.density_per_cm2,
+        jpeg_quality: spec.jpeg_quality,
+        jpeg_chroma_420: spec.jpeg_chroma_420 && spec.jpeg_quality.is_some(),
+        distractors: spec.distractors,
+        shine_peak: spec.highlights.iter().map(|h| h.peak).fold(0.0, f64::max),
+        noise_gain: spec.noise_gain,
+        read_noise: spec.read_noise,
+        noise_sd,
+        noise_rel: noise_sd / y,
+        orientation: if jpeg { spec.orientation.clamp(1, 8) } else { 1 },
+        overlap_fraction: spec.overlap_fraction,
+        partial_region: spec.partial_region,
+    }
 }
 
 #[cfg(test)]
