@@ -132,6 +132,32 @@ pub fn discrete_gaussian_kernel(t: f64) -> Vec<f64> {
     k
 }
 
+/// Separable convolution with edge clamping: rows into `tmp`, then columns back into `v`.
+/// The clamped edges are handled apart so that the interior loops carry no bounds logic.
+pub fn convolve_clamped(v: &mut [f64], w: usize, h: usize, kernel: &[f64], tmp: &mut [f64]) {
+    let r = kernel.len() / 2;
+    let clamp = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
+    for (row, out) in v.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        for (x, o) in out.iter_mut().enumerate() {
+            *o = if x >= r && x + r < w {
+                row[x - r..=x + r].iter().zip(kernel).map(|(a, k)| a * k).sum()
+            } else {
+                kernel.iter().enumerate().map(|(j, k)| k * row[clamp(x as isize + j as isize - r as isize, w)]).sum()
+            };
+        }
+    }
+    for y in 0..h {
+        let out = &mut v[y * w..(y + 1) * w];
+        out.fill(0.0);
+        for (j, k) in kernel.iter().enumerate() {
+            let src = &tmp[clamp(y as isize + j as isize - r as isize, h) * w..][..w];
+            for (o, a) in out.iter_mut().zip(src) {
+                *o += k * a;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

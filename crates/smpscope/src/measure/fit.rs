@@ -9,134 +9,9 @@
 //! closed-form derivatives and Huber weights, so that a hair or pore crossing the window pulls
 //! less.
 
-use std::sync::Arc;
-
-use super::profile;
-use super::radial::RadialKernel;
 use super::render::{Evaluation, RADIAL_MIN_RADIUS};
 
-/// The model parameters of one dot, in pixels and OD.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DotModel {
-    /// Centre, column, px.
-    pub x: f64,
-    /// Centre, row, px.
-    pub y: f64,
-    /// Plateau optical density of the deposit.
-    pub amplitude: f64,
-    /// Deposit radius R, px.
-    pub radius: f64,
-    /// Gaussian sigma of the pigment's spread, px.
-    pub sigma: f64,
-}
-
-impl DotModel {
-    /// The pigment's unit profile at (x, y), with `extra` px of blur added in density (used
-    /// only to keep the sampled profile smooth; see `Blur`).
-    #[inline]
-    pub fn shape(&self, x: f64, y: f64, extra: f64) -> f64 {
-        let s = (self.sigma * self.sigma + extra * extra).sqrt();
-        let r = ((x - self.x).powi(2) + (y - self.y).powi(2)).sqrt();
-        profile::value(r / s, self.radius / s)
-    }
-}
-
-/// How the photo blurs: a little in density (the pixel's area, and so that a hard-edged dot
-/// sampled at pixel centres does not alias), the rest in light (the camera's optics), and, for
-/// colour read from a JPEG with subsampled chroma, a last blur of the sRGB-encoded values. Two
-/// renderings of the same model: on the window's grid (any number of dots) and radial (a lone
-/// dot, whose blurred profile is one-dimensional).
-#[derive(Debug, Clone)]
-pub struct Blur {
-    /// Sigma added in density, px.
-    pub density_sigma: f64,
-    /// Separable kernel applied to the transmittance on the grid (empty: none).
-    pub light_kernel: Vec<f64>,
-    /// The radial rendering.
-    pub radial: RadialBlur,
-    /// Blur of the encoded values, after the light's.
-    pub encoded: Option<EncodedBlur>,
-}
-
-/// The radial rendering of a [`Blur`].
-#[derive(Debug, Clone)]
-pub struct RadialBlur {
-    /// Grid step of the pigment's profile, px: a third of its smallest blur, at most 0.1.
-    pub step_in: f64,
-    /// Grid step of the blurred profiles, px: a third of the whole blur's sigma.
-    pub step_out: f64,
-    /// The blur of the light (None: none).
-    pub light: Option<Arc<RadialKernel>>,
-}
-
-/// A blur that acts on sRGB-encoded values, as JPEG's chroma path does: block means and
-/// interpolation of gamma-encoded colour differences. On a dark dot it darkens the edges more
-/// than a blur of light would.
-#[derive(Debug, Clone)]
-pub struct EncodedBlur {
-    /// The skin's linear level in the channel fitted (0..1): transmittance 1 is encoded from it.
-    pub skin: f64,
-    /// Separable kernel applied to the encoded values.
-    pub kernel: Vec<f64>,
-    /// The same blur as a radial kernel, for lone dots.
-    pub radial: Arc<RadialKernel>,
-}
-
-impl Blur {
-    /// A blur of `density_variance` px^2 acting on the optical density (the pixel's area, over
-    /// which the sensor averages) and `light_variance` px^2 acting on the light (the camera's
-    /// optics). The grid's light kernel is the discrete Gaussian, whose variance is exact even
-    /// for a fraction of a pixel, where a sampled Gaussian would be far off.
-    pub fn new(density_variance: f64, light_variance: f64) -> Blur {
-        let (density_variance, light_variance) = (density_variance.max(0.0), light_variance.max(0.0));
-        let blurred = light_variance > 1e-4;
-        let light_kernel = if blurred { crate::plane::discrete_gaussian_kernel(light_variance) } else { Vec::new() };
-        let step_out = (0.3 * (density_variance + light_variance).sqrt()).clamp(0.02, 1.0);
-        let step_in = if blurred { (0.3 * density_variance.sqrt()).clamp(0.02, step_out.min(0.1)) } else { step_out };
-        let light = blurred.then(|| RadialKernel::shared(light_variance, step_in, step_out));
-        Blur {
-            density_sigma: density_variance.sqrt(),
-            light_kernel,
-            radial: RadialBlur { step_in, step_out, light },
-            encoded: None,
-        }
-    }
-
-    /// This blur followed by one of `variance` px^2 on sRGB-encoded values, for a channel whose
-    /// skin has the linear level `skin`.
-    pub fn then_encoded(self, variance: f64, skin: f64) -> Blur {
-        let encoded = (variance > 1e-4 && skin > 0.0).then(|| EncodedBlur {
-            skin: skin.min(1.0),
-            kernel: crate::plane::discrete_gaussian_kernel(variance),
-            radial: RadialKernel::shared(variance, self.radial.step_out, self.radial.step_out),
-        });
-        Blur { encoded, ..self }
-    }
-}
-
-/// A rectangular window of the photo's optical density; `used` marks the pixels the fit
-/// weighs (the rest only carry the blur across the window's edge).
-#[derive(Debug, Clone)]
-pub struct Window {
-    /// Column of the window's left edge in the photo, px.
-    pub x0: usize,
-    /// Row of the window's top edge in the photo, px.
-    pub y0: usize,
-    /// Width, px.
-    pub width: usize,
-    /// Height, px.
-    pub height: usize,
-    /// Optical density of each window pixel, OD, row after row.
-    pub od: Vec<f64>,
-    /// Whether the fit weighs each window pixel, row after row.
-    pub used: Vec<bool>,
-}
-
-impl Window {
-    pub(super) fn xy(&self, i: usize) -> (f64, f64) {
-        ((self.x0 + i % self.width) as f64, (self.y0 + i / self.width) as f64)
-    }
-}
+pub use super::model::{Blur, DotModel, EncodedBlur, RadialBlur, Window};
 
 /// Bounds that keep a fit physical and inside its window.
 #[derive(Debug, Clone, Copy)]
@@ -375,7 +250,7 @@ fn predicted_gain(h: &[f64], g: &[f64], step: &[f64]) -> f64 {
     g.iter().zip(step).map(|(g, s)| g * s).sum::<f64>() - 0.5 * quad
 }
 
-fn pack(dots: &[DotModel], offset: f64) -> Vec<f64> {
+pub(super) fn pack(dots: &[DotModel], offset: f64) -> Vec<f64> {
     let mut p: Vec<f64> = dots.iter().flat_map(|d| [d.x, d.y, d.amplitude, d.radius, d.sigma]).collect();
     p.push(offset);
     p
@@ -443,7 +318,6 @@ pub fn solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::render::convolve;
 
     /// Renders dots the way a camera does: density, then blur of the light, plus a little
     /// deterministic noise.
@@ -468,107 +342,6 @@ mod tests {
 
     fn bounds() -> Bounds {
         Bounds { max_size: 20.0, max_shift: 3.0 }
-    }
-
-    /// A lone dot as a camera records it: the pigment's density on a fine grid, the light
-    /// blurred by a Gaussian, then averaged over each pixel's area.
-    fn camera(dot: &DotModel, light_variance: f64, size: usize) -> Vec<f64> {
-        const SS: usize = 8;
-        let n = size * SS;
-        let at = |k: usize| (k as f64 + 0.5) / SS as f64 - 0.5;
-        let mut t: Vec<f64> = (0..n * n)
-            .map(|i| 10f64.powf(-dot.amplitude * DotModel { amplitude: 1.0, ..*dot }.shape(at(i % n), at(i / n), 1e-3)))
-            .collect();
-        let kernel = crate::plane::discrete_gaussian_kernel(light_variance * (SS * SS) as f64);
-        let mut tmp = vec![0.0; n * n];
-        convolve(&mut t, n, n, &kernel, &mut tmp);
-        (0..size * size)
-            .map(|p| {
-                let (px, py) = (p % size, p / size);
-                let sum: f64 =
-                    (0..SS * SS).map(|s| t[(py * SS + s / SS) * n + px * SS + s % SS]).sum::<f64>() / (SS * SS) as f64;
-                -sum.log10()
-            })
-            .collect()
-    }
-
-    /// d model / d p[a] at every pixel of the radial model, by central differences over a step
-    /// wider than the profile table's cells (whose bilinear slopes are not its derivatives).
-    fn central_difference(win: &Window, p: &[f64], a: usize, blur: &Blur) -> Vec<f64> {
-        let at = |d: f64| {
-            let mut q = p.to_vec();
-            q[a] += d;
-            let mut ev = Evaluation::new(win, 6, false);
-            assert!(ev.run_radial(win, &q, blur, false));
-            ev.model
-        };
-        let (up, down) = (at(0.01), at(-0.01));
-        up.iter().zip(&down).map(|(u, d)| (u - d) / 0.02).collect()
-    }
-
-    #[test]
-    fn a_lone_dots_radial_profile_is_the_cameras() {
-        // Small and large dots, faint and dark, sharp and soft: the radial model is as near a
-        // camera's rendering as the grid's or nearer (the grid samples the sharp profile at pixel
-        // centres), within 5 % of the dot's peak (1 % for a soft dot; a hard-edged 3 px dot of
-        // OD 1.4 is 32 % off in both, as the model averages density over the pixel where the
-        // camera averages light: docs/decisions.md#radial-blur), and its Jacobian is its own
-        // derivative.
-        let cases = [
-            (DotModel { x: 10.3, y: 9.6, amplitude: 0.9, radius: 2.2, sigma: 0.3 }, 0.36, 0.05),
-            (DotModel { x: 10.0, y: 10.4, amplitude: 0.3, radius: 4.5, sigma: 1.2 }, 2.5, 0.01),
-            (DotModel { x: 9.8, y: 10.1, amplitude: 1.4, radius: 1.5, sigma: 0.0 }, 0.8, 0.35),
-        ];
-        for (dot, light, tolerance) in cases {
-            let blur = Blur::new(1.0 / 12.0, light);
-            let win = Window { x0: 0, y0: 0, width: 21, height: 21, od: vec![0.0; 441], used: vec![true; 441] };
-            let truth = camera(&dot, light, 21);
-            let peak = truth.iter().fold(0.0f64, |m, &v| m.max(v));
-            let p = pack(&[dot], 0.0);
-            let (mut grid, mut radial) = (Evaluation::new(&win, 6, false), Evaluation::new(&win, 6, false));
-            grid.run_grid(&win, &p, 1, &blur, false);
-            assert!(radial.run_radial(&win, &p, &blur, true));
-            let worst = |m: &[f64]| m.iter().zip(&truth).map(|(a, b)| (a - b).abs()).fold(0.0f64, f64::max);
-            let (r, g) = (worst(&radial.model), worst(&grid.model));
-            assert!(r < tolerance * peak && r <= g, "{dot:?}: {r} of {peak} (grid {g})");
-            for a in 0..6 {
-                let numeric = central_difference(&win, &p, a, &blur);
-                let norm = (0..441).map(|i| radial.jac[i * 6 + a].abs()).fold(0.0f64, f64::max);
-                for (i, numeric) in numeric.into_iter().enumerate() {
-                    assert!(
-                        (numeric - radial.jac[i * 6 + a]).abs() < 0.02 * norm.max(1e-9),
-                        "{dot:?} param {a}: {numeric} vs {} of {norm}",
-                        radial.jac[i * 6 + a]
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn chromas_encoded_blur_is_carried_through_the_radial_model() {
-        // The same model as the grid's up to where each puts the pixel's area; the chain rule
-        // through the encoding holds.
-        let dot = DotModel { x: 9.8, y: 10.1, amplitude: 1.4, radius: 2.5, sigma: 0.4 };
-        let blur = Blur::new(1.0 / 12.0, 0.8).then_encoded(1.0, 0.35);
-        let win = Window { x0: 0, y0: 0, width: 21, height: 21, od: vec![0.0; 441], used: vec![true; 441] };
-        let p = pack(&[dot], 0.0);
-        let (mut grid, mut radial) = (Evaluation::new(&win, 6, false), Evaluation::new(&win, 6, false));
-        grid.run_grid(&win, &p, 1, &blur, false);
-        assert!(radial.run_radial(&win, &p, &blur, true));
-        let peak = grid.model.iter().fold(0.0f64, |m, &v| m.max(v));
-        assert!(grid.model.iter().zip(&radial.model).all(|(g, r)| (g - r).abs() < 0.1 * peak));
-        for a in 0..6 {
-            let numeric = central_difference(&win, &p, a, &blur);
-            let norm = (0..441).map(|i| radial.jac[i * 6 + a].abs()).fold(0.0f64, f64::max);
-            for (i, numeric) in numeric.into_iter().enumerate() {
-                assert!(
-                    (numeric - radial.jac[i * 6 + a]).abs() < 0.02 * norm.max(1e-9),
-                    "param {a}: {numeric} vs {} of {norm}",
-                    radial.jac[i * 6 + a]
-                );
-            }
-        }
     }
 
     #[test]

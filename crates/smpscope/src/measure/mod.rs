@@ -10,6 +10,7 @@ pub mod fit;
 mod flags;
 mod group;
 mod members;
+mod model;
 mod overlap;
 pub mod profile;
 mod radial;
