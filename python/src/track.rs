@@ -36,32 +36,8 @@ pub(crate) fn track<'py>(
     let p = params(py, params_json, roi, profiles)?;
     let pool = pool(threads)?;
 
-    enum Given<'py> {
-        Photo(Held<'py>),
-        Analysis(Box<Analysis>),
-    }
-    let mut given = Vec::with_capacity(visits.len());
-    for (i, (kind, obj)) in visits.iter().enumerate() {
-        given.push(match kind.as_str() {
-            "photo" => Given::Photo(hold(py, obj, &format!("<array #{i}>"))?),
-            "analysis" => {
-                let text: String = obj.extract()?;
-                let a: Analysis = serde_json::from_str(&text)
-                    .map_err(|e| err(Failure::parameter(format!("visit {i}: not an analysis document: {e}"))))?;
-                if a.schema != smpscope::ANALYSIS_SCHEMA {
-                    return Err(err(Failure::parameter(format!(
-                        "visit {i}: schema {:?}, expected {:?}",
-                        a.schema,
-                        smpscope::ANALYSIS_SCHEMA
-                    ))));
-                }
-                Given::Analysis(Box::new(a))
-            }
-            other => {
-                return Err(err(Failure::parameter(format!("visit {i}: unknown kind {other:?}"))));
-            }
-        });
-    }
+    let given =
+        visits.iter().enumerate().map(|(i, (kind, obj))| given(py, i, kind, obj)).collect::<PyResult<Vec<_>>>()?;
     let inputs: Vec<Result<Option<Input<'_>>, Failure>> = given
         .iter()
         .map(|g| match g {
@@ -98,4 +74,32 @@ pub(crate) fn track<'py>(
         })
     });
     result.map_err(err)
+}
+
+/// One visit as given: a photo to analyse, or an analysis document already made.
+enum Given<'py> {
+    Photo(Held<'py>),
+    Analysis(Box<Analysis>),
+}
+
+/// Visit `i` of kind "photo" (a path or an array, held for the analysis) or "analysis" (its
+/// JSON, read and its schema checked); an error naming the visit otherwise.
+fn given<'py>(py: Python<'py>, i: usize, kind: &str, obj: &Bound<'py, PyAny>) -> PyResult<Given<'py>> {
+    match kind {
+        "photo" => Ok(Given::Photo(hold(py, obj, &format!("<array #{i}>"))?)),
+        "analysis" => {
+            let text: String = obj.extract()?;
+            let a: Analysis = serde_json::from_str(&text)
+                .map_err(|e| err(Failure::parameter(format!("visit {i}: not an analysis document: {e}"))))?;
+            if a.schema != smpscope::ANALYSIS_SCHEMA {
+                return Err(err(Failure::parameter(format!(
+                    "visit {i}: schema {:?}, expected {:?}",
+                    a.schema,
+                    smpscope::ANALYSIS_SCHEMA
+                ))));
+            }
+            Ok(Given::Analysis(Box::new(a)))
+        }
+        other => Err(err(Failure::parameter(format!("visit {i}: unknown kind {other:?}")))),
+    }
 }
