@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::Args;
 use rayon::prelude::*;
+use smpscope::track::VisitReport;
 use smpscope::{Analysis, Error, Track, TrackParams, Visit};
 
 use crate::analyze::{analyze_one, overlay_path};
@@ -211,64 +212,50 @@ pub fn fail(path: &Path, e: &Error) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// The columns of the per-visit CSV: the name and the value of each visit (its index, its
+/// report), one table so that the header and the rows cannot drift apart. Columns added later
+/// go at the end, so that existing readers find theirs where they were.
+const CSV_COLUMNS: &[(&str, fn(usize, &VisitReport) -> String)] = &[
+    ("visit", |i, _| i.to_string()),
+    ("source", |_, v| v.source.clone()),
+    ("date", |_, v| v.date.to_string()),
+    ("months", |_, v| format!("{:.3}", v.months)),
+    ("baseline", |_, v| v.baseline.to_string()),
+    ("touch_up", |_, v| v.touch_up.to_string()),
+    ("dot_count", |_, v| v.dot_count.to_string()),
+    ("density_per_cm2", |_, v| num(v.density_per_cm2)),
+    ("shared_dots", |_, v| v.shared_dots.to_string()),
+    ("matched", |_, v| v.matched.to_string()),
+    ("lost", |_, v| v.lost.to_string()),
+    ("new", |_, v| v.new.to_string()),
+    ("density_retained", |_, v| num(v.density_retained)),
+    ("ink_retained", |_, v| num(v.ink_retained)),
+    ("spread_growth_um", |_, v| num(v.spread_growth_um)),
+    ("diameter_change_um", |_, v| num(v.diameter_change_um)),
+    ("colour_shift_de", |_, v| num(v.colour_shift_de)),
+    ("delta_b", |_, v| num(v.delta_b)),
+    ("delta_b_low", |_, v| num(v.delta_b_interval.map(|i| i[0]))),
+    ("delta_b_high", |_, v| num(v.delta_b_interval.map(|i| i[1]))),
+    ("rotation_deg", |_, v| num(v.registration.as_ref().map(|r| r.rotation_deg))),
+    ("scale", |_, v| num(v.registration.as_ref().map(|r| r.scale))),
+    ("residual_um", |_, v| num(v.registration.as_ref().and_then(|r| r.residual_um))),
+    ("pigment_shift", |_, v| num(v.pigment_shift)),
+    ("pigment_shift_low", |_, v| num(v.pigment_shift_interval.map(|i| i[0]))),
+    ("pigment_shift_high", |_, v| num(v.pigment_shift_interval.map(|i| i[1]))),
+    ("input", |_, v| v.input.map(|i| i.to_string()).unwrap_or_default()),
+];
+
+/// A number to 6 decimals; empty when null.
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.6}")).unwrap_or_default()
+}
+
 fn write_csv(track: &Track, path: &Path) -> Result<(), Error> {
     let io = |e: csv::Error| Error::Write { source_name: path.display().to_string(), reason: e.to_string() };
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "visit",
-        "source",
-        "date",
-        "months",
-        "baseline",
-        "touch_up",
-        "dot_count",
-        "density_per_cm2",
-        "shared_dots",
-        "matched",
-        "lost",
-        "new",
-        "density_retained",
-        "ink_retained",
-        "spread_growth_um",
-        "diameter_change_um",
-        "colour_shift_de",
-        "delta_b",
-        "delta_b_low",
-        "delta_b_high",
-        "rotation_deg",
-        "scale",
-        "residual_um",
-    ])
-    .map_err(io)?;
-    let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+    w.write_record(CSV_COLUMNS.iter().map(|c| c.0)).map_err(io)?;
     for (i, v) in track.visits.iter().enumerate() {
-        let r = v.registration.as_ref();
-        w.write_record([
-            i.to_string(),
-            v.source.clone(),
-            v.date.to_string(),
-            format!("{:.3}", v.months),
-            v.baseline.to_string(),
-            v.touch_up.to_string(),
-            v.dot_count.to_string(),
-            num(v.density_per_cm2),
-            v.shared_dots.to_string(),
-            v.matched.to_string(),
-            v.lost.to_string(),
-            v.new.to_string(),
-            num(v.density_retained),
-            num(v.ink_retained),
-            num(v.spread_growth_um),
-            num(v.diameter_change_um),
-            num(v.colour_shift_de),
-            num(v.delta_b),
-            num(v.delta_b_interval.map(|i| i[0])),
-            num(v.delta_b_interval.map(|i| i[1])),
-            num(r.map(|r| r.rotation_deg)),
-            num(r.map(|r| r.scale)),
-            num(r.and_then(|r| r.residual_um)),
-        ])
-        .map_err(io)?;
+        w.write_record(CSV_COLUMNS.iter().map(|c| c.1(i, v))).map_err(io)?;
     }
     let bytes =
         w.into_inner().map_err(|e| Error::Write { source_name: path.display().to_string(), reason: e.to_string() })?;

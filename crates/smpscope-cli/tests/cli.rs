@@ -154,6 +154,11 @@ fn track_follows_the_demo_patient_and_writes_csv() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 5);
     assert!(text.starts_with("visit,source,date,months,baseline,touch_up"));
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    for column in ["ink_retained", "delta_b_low", "pigment_shift", "pigment_shift_high", "input"] {
+        assert!(header.contains(&column), "{column} missing from {header:?}");
+    }
+    assert!(text.lines().all(|l| l.split(',').count() == header.len()));
 }
 
 #[test]
