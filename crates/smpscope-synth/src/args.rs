@@ -18,6 +18,15 @@ pub fn parse_frame_mm(s: &str) -> Result<(f64, f64), String> {
     Ok((w, h))
 }
 
+/// The first seed of a run: the one given, else a fresh one from the clock (a multiple of 1000,
+/// printed by the commands so that the run can be repeated).
+pub fn first_seed(given: Option<u64>) -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    given.unwrap_or_else(|| {
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000
+    })
+}
+
 fn parse_pair<T: std::str::FromStr>(s: &str) -> Result<(T, T), String>
 where
     T::Err: std::fmt::Display,

@@ -3,8 +3,6 @@
 //!
 //! `cargo run --release -p smpscope-synth --bin accuracy -- [--count 120] [--seed S] [--size 1000x750]`
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use clap::Parser;
 use rayon::prelude::*;
 use smpscope_synth::SceneSpec;
@@ -36,9 +34,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let (w, h) = args.frame_mm;
-    let first = args.seed.unwrap_or_else(|| {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000
-    });
+    let first = smpscope_synth::args::first_seed(args.seed);
     println!(
         "smpscope accuracy: {} photos of {w}x{h} mm (at most {} px wide), seeds {first}..{}",
         args.count,

@@ -3,8 +3,6 @@
 //!
 //! `cargo run --release -p smpscope-synth --bin track-accuracy -- [--count 24] [--seed S]`
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use clap::Parser;
 use rayon::prelude::*;
 use smpscope::TrackParams;
@@ -36,9 +34,7 @@ struct Args {
 fn main() {
     let args = Args::parse();
     let (w, h) = args.frame_mm;
-    let first = args.seed.unwrap_or_else(|| {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() % 1_000_000_000).unwrap_or(1) * 1000
-    });
+    let first = smpscope_synth::args::first_seed(args.seed);
     println!(
         "smpscope track accuracy: {} series of {w}x{h} mm (at most {} px), seeds {first}..{}",
         args.count,
