@@ -124,7 +124,41 @@ impl AnalysisArgs {
         );
         bar
     }
+
+    /// Loads every visit with `load` on the worker pool, behind a progress bar: all the
+    /// documents in the order given, or the first visit (in that order) that failed, with its
+    /// error.
+    fn load_visits<T: Send>(
+        &self,
+        paths: &[PathBuf],
+        load: impl Fn(&Path) -> Result<Vec<T>, Error> + Sync,
+    ) -> Result<Loaded<T>, Error> {
+        use rayon::prelude::*;
+        let bar = self.progress(paths.len());
+        let loaded: Vec<Result<Vec<T>, Error>> = self.pool()?.install(|| {
+            paths
+                .par_iter()
+                .map(|p| {
+                    let r = load(p);
+                    bar.inc(1);
+                    r
+                })
+                .collect()
+        });
+        bar.finish_and_clear();
+        let mut all = Vec::new();
+        for (r, path) in loaded.into_iter().zip(paths) {
+            match r {
+                Ok(docs) => all.extend(docs),
+                Err(e) => return Ok(Err((path.clone(), e))),
+            }
+        }
+        Ok(Ok(all))
+    }
 }
+
+/// The documents of every visit, or the first visit that failed and its error.
+type Loaded<T> = Result<Vec<T>, (PathBuf, Error)>;
 
 /// The error record of a photo that failed.
 fn error_record(path: &Path, e: &Error) -> Value {

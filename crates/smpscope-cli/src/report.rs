@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
-use rayon::prelude::*;
 use smpscope::{Analysis, Error, Params, Track};
 use smpscope_report::{Report, ReportParams, ReportVisit};
 
@@ -53,25 +52,10 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, Error> {
         .map_err(|e| Error::InvalidParameter { name: "report_params".into(), reason: e.to_string() })?;
     let inputs: Vec<PathBuf> = a.visits.iter().chain(&a.track).cloned().collect();
     writable_file(&a.out, &inputs)?;
-    let bar = a.analysis.progress(a.visits.len());
-    let loaded: Vec<Result<Vec<ReportVisit>, Error>> = a.analysis.pool()?.install(|| {
-        a.visits
-            .par_iter()
-            .map(|p| {
-                let r = load_visit(p, &params);
-                bar.inc(1);
-                r
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-    let mut visits = Vec::new();
-    for (r, path) in loaded.into_iter().zip(&a.visits) {
-        match r {
-            Ok(v) => visits.extend(v),
-            Err(e) => return Ok(fail(path, &e)),
-        }
-    }
+    let visits = match a.analysis.load_visits(&a.visits, |p| load_visit(p, &params))? {
+        Ok(visits) => visits,
+        Err((path, e)) => return Ok(fail(&path, &e)),
+    };
     let track = match (&a.track, visits.len()) {
         (Some(path), _) => Some(read_track(path)?),
         (None, 1) if a.tracking.dates.len() > 1 => return Err(dates_mismatch(a.tracking.dates.len())),

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::Args;
-use rayon::prelude::*;
 use smpscope::track::VisitReport;
 use smpscope::{Analysis, Error, Track, TrackParams, Visit};
 
@@ -39,29 +38,17 @@ pub fn run(a: TrackArgs) -> Result<ExitCode, Error> {
     let params = a.analysis.params()?;
     let track_params = a.tracking.params()?;
     check_outputs(&a)?;
-    let bar = a.analysis.progress(a.visits.len());
-    let loaded: Vec<Result<Vec<Analysis>, Error>> = a.analysis.pool()?.install(|| {
-        a.visits
-            .par_iter()
-            .map(|p| {
-                let r = if p.extension().is_some_and(|e| e == "json") {
-                    read_documents(p)
-                } else {
-                    analyze_one(p, &params, a.overlay.as_deref()).map(|an| vec![an])
-                };
-                bar.inc(1);
-                r
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-    let mut analyses = Vec::new();
-    for (r, path) in loaded.into_iter().zip(&a.visits) {
-        match r {
-            Ok(docs) => analyses.extend(docs),
-            Err(e) => return Ok(fail(path, &e)),
+    let load = |p: &Path| {
+        if p.extension().is_some_and(|e| e == "json") {
+            read_documents(p)
+        } else {
+            analyze_one(p, &params, a.overlay.as_deref()).map(|an| vec![an])
         }
-    }
+    };
+    let analyses = match a.analysis.load_visits(&a.visits, load)? {
+        Ok(analyses) => analyses,
+        Err((path, e)) => return Ok(fail(&path, &e)),
+    };
     if analyses.len() < 2 {
         return Err(Error::InvalidParameter {
             name: "visits".into(),
@@ -212,10 +199,13 @@ pub fn fail(path: &Path, e: &Error) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// A CSV column's value for a visit, from its index and its report.
+type CsvValue = fn(usize, &VisitReport) -> String;
+
 /// The columns of the per-visit CSV: the name and the value of each visit (its index, its
 /// report), one table so that the header and the rows cannot drift apart. Columns added later
 /// go at the end, so that existing readers find theirs where they were.
-const CSV_COLUMNS: &[(&str, fn(usize, &VisitReport) -> String)] = &[
+const CSV_COLUMNS: &[(&str, CsvValue)] = &[
     ("visit", |i, _| i.to_string()),
     ("source", |_, v| v.source.clone()),
     ("date", |_, v| v.date.to_string()),
