@@ -275,10 +275,10 @@ def track(
     given = [v._photo if isinstance(v, Analysis) else _photo(v) for v in visits]
     analyses = [Analysis(json.loads(d), p) for d, p in zip(docs, given)]
     t = json.loads(doc)
-    return Track(t, _in_date_order(analyses, t["visits"]))
+    return Track(t, _in_track_order(analyses, t["visits"]))
 
 
-def _in_date_order(analyses: list[Analysis], reports: list[dict[str, Any]]) -> list[Analysis] | None:
+def _in_track_order(analyses: list[Analysis], reports: list[dict[str, Any]]) -> list[Analysis] | None:
     """The analyses in the order of the track's visits, as the track document gives it
     (``visits[].input``: each visit's index among those given)."""
     try:
