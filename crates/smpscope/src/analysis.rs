@@ -313,6 +313,10 @@ mod tests {
         assert_eq!(verdict(&photo(400, 300, |_| 0)), Some("clipped"));
         // Plain skin with a faint ripple is measured (no dots, but no refusal).
         let skin = [200u8, 150, 120];
-        assert_eq!(verdict(&photo(400, 300, |i| skin[i % 3].saturating_add(((i / 3) % 7) as u8))), None);
+        let plain = photo(400, 300, |i| skin[i % 3].saturating_add(((i / 3) % 7) as u8));
+        assert_eq!(verdict(&plain), None);
+        // No dots: coverage and ink are 0, not the -0 of an empty sum.
+        let json = analyze_photo(&plain, &Params { px_per_mm: Some(40.0), ..Default::default() }).unwrap().to_json();
+        assert!(!json.contains("-0.0"), "{json}");
     }
 }

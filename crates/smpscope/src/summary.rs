@@ -160,8 +160,9 @@ pub fn summarise(
     let area_cm2 = mm_per_px.map(|m| region.area_px * m * m / 100.0);
     let dist = |f: &dyn Fn(&Dot) -> Option<f64>| Distribution::of(inside.iter().filter_map(|d| f(d)).collect());
     let spacing = spacing_of(&inside, region, mm_per_px);
+    // A sum of no f64 is -0.0; adding 0.0 makes it the 0 a reader expects.
     let coverage = (region.area_px > 0.0).then(|| {
-        inside.iter().map(|d| std::f64::consts::PI * (d.diameter_px / 2.0).powi(2)).sum::<f64>() / region.area_px
+        inside.iter().map(|d| std::f64::consts::PI * (d.diameter_px / 2.0).powi(2)).sum::<f64>() / region.area_px + 0.0
     });
     let mut blur = figures.dot_blur_px.clone();
     let focus_blur_px = (!blur.is_empty()).then(|| quantile(&mut blur, 0.1));
@@ -179,7 +180,7 @@ pub fn summarise(
     Summary {
         dot_count: inside.len(),
         density_per_cm2: area_cm2.map(|a| inside.len() as f64 / a),
-        ink_per_cm2: area_cm2.filter(|&a| a > 0.0).map(|a| inside.iter().filter_map(|d| d.ink).sum::<f64>() / a),
+        ink_per_cm2: area_cm2.filter(|&a| a > 0.0).map(|a| inside.iter().filter_map(|d| d.ink).sum::<f64>() / a + 0.0),
         region: RegionSummary { method: region.method, area_cm2, area_px: region.area_px },
         distributions: Distributions {
             diameter_um: dist(&|d| d.diameter_um),
