@@ -29,6 +29,7 @@ import pathlib
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from accuracy_lib import bands as bands_mod
@@ -89,17 +90,44 @@ def photo_record(p: generators.Photo, s: scoring.PhotoScore) -> dict[str, Any]:
     return rec
 
 
-def run_generator(gen: str, photos: list[generators.Photo], args) -> dict[str, Any]:
-    """Analyses, scores and prints one generator's set; returns its figures."""
+@dataclass
+class SepRuns:
+    """sep's matches and times per threshold k over the photos it read, and its errors."""
+
+    ks: tuple[float, ...]
+    matches: dict[float, list[scoring.Match]] = field(default_factory=dict)
+    ms_per_mp: dict[float, list[float]] = field(default_factory=dict)
+    cpu_per_mp: dict[float, list[float]] = field(default_factory=dict)
+    mp: list[float] = field(default_factory=list)  # megapixels of the photos sep read
+    errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for d in (self.matches, self.ms_per_mp, self.cpu_per_mp):
+            d.update({k: [] for k in self.ks})
+
+
+def run_sep(p: generators.Photo, s: scoring.PhotoScore, sep: SepRuns) -> str:
+    """Runs sep on one photo into sep; returns the progress line's note on it."""
     from accuracy_lib import sep_baseline
 
-    ks = tuple(args.sep_k)
+    ks = sep.ks
+    try:
+        sr = sep_baseline.run(p.path, float(p.truth["px_per_mm"]), ks)
+    except Exception as e:  # an unreadable photo: every dot missed, as for smpscope
+        nan = dict.fromkeys(ks, math.nan)
+        sr = {"xy": {k: ([], []) for k in ks}, "ms": nan, "cpu_ms": nan, "errors": {"all": str(e)}}
+    sep.mp.append(s.megapixels)
+    for k in ks:
+        sep.matches[k].append(scoring.match(p.truth, *sr["xy"][k]))
+        sep.ms_per_mp[k].append(sr["ms"][k] / s.megapixels)
+        sep.cpu_per_mp[k].append(sr["cpu_ms"][k] / s.megapixels)
+    sep.errors += [f"{p.path.name} k={k}: {e}" for k, e in sr["errors"].items()]
+    return f"; sep@{ks[1]}: {sep.matches[ks[1]][-1].matched} matched, {sep.matches[ks[1]][-1].detected}"
+
+
+def score_all(gen: str, photos: list[generators.Photo], args, sep: SepRuns) -> list[scoring.PhotoScore]:
+    """Analyses and scores every photo (and runs sep on it with --sep), one progress line each on stderr."""
     scores: list[scoring.PhotoScore] = []
-    sep_matches: dict[float, list[scoring.Match]] = {k: [] for k in ks}
-    sep_ms_per_mp: dict[float, list[float]] = {k: [] for k in ks}
-    sep_cpu_per_mp: dict[float, list[float]] = {k: [] for k in ks}
-    sep_mp: list[float] = []  # megapixels of the photos sep read
-    sep_errors: list[str] = []
     for n, p in enumerate(photos, 1):
         doc, err, seconds, cpu = analyse(p, args.threads)
         s = scoring.score_photo(p.truth, doc, p.path.name, err)
@@ -107,20 +135,16 @@ def run_generator(gen: str, photos: list[generators.Photo], args) -> dict[str, A
         scores.append(s)
         line = f"[{gen}] {n}/{len(photos)} {p.path.name}: {s.matched}/{s.truth_dots} matched, {s.detected} counted"
         if args.sep:
-            try:
-                sr = sep_baseline.run(p.path, float(p.truth["px_per_mm"]), ks)
-            except Exception as e:  # an unreadable photo: every dot missed, as for smpscope
-                nan = dict.fromkeys(ks, math.nan)
-                sr = {"xy": {k: ([], []) for k in ks}, "ms": nan, "cpu_ms": nan, "errors": {"all": str(e)}}
-            sep_mp.append(s.megapixels)
-            for k in ks:
-                sep_matches[k].append(scoring.match(p.truth, *sr["xy"][k]))
-                sep_ms_per_mp[k].append(sr["ms"][k] / s.megapixels)
-                sep_cpu_per_mp[k].append(sr["cpu_ms"][k] / s.megapixels)
-            sep_errors += [f"{p.path.name} k={k}: {e}" for k, e in sr["errors"].items()]
-            line += f"; sep@{ks[1]}: {sep_matches[ks[1]][-1].matched} matched, {sep_matches[ks[1]][-1].detected}"
+            line += run_sep(p, s, sep)
         print(line + (f"  FAILED {err}" if err else ""), file=sys.stderr, flush=True)
+    return scores
 
+
+def print_quality(
+    gen: str, photos: list[generators.Photo], scores: list[scoring.PhotoScore]
+) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]], list[tuple[str, str]]]:
+    """Prints the tables, the low-SNR dots and the failed photos; returns (overall figures,
+    figures by condition band, failed photos with their errors)."""
     overall = scoring.figures(scores)
     by_band = [
         (c, b, scoring.figures(v)) for c, b, v in bands_mod.group([(p.truth, s) for p, s in zip(photos, scores)])
@@ -138,11 +162,70 @@ def run_generator(gen: str, photos: list[generators.Photo], args) -> dict[str, A
     print(f"\n[{gen}] photos whose analysis failed: {len(failed)}")
     for name, e in failed:
         print(f"  {name}: {e}")
+    return overall, by_band, failed
+
+
+def smpscope_times(scores: list[scoring.PhotoScore]) -> tuple[float | None, float | None, float | None]:
+    """smpscope's ms per megapixel over the photos it analysed: (median wall clock, median CPU,
+    all photos together wall clock)."""
     smp_ms = _median([1000.0 * s.seconds / s.megapixels for s in scores if s.failed is None])
     smp_cpu = _median([1000.0 * s.cpu_seconds / s.megapixels for s in scores if s.failed is None])
     ok = [s for s in scores if s.failed is None]
     mp = sum(s.megapixels for s in ok)
     smp_pooled = 1000.0 * sum(s.seconds for s in ok) / mp if mp else None
+    return smp_ms, smp_cpu, smp_pooled
+
+
+def sep_figures(
+    gen: str, sep: SepRuns, smp_f1: float, smp: tuple[float | None, float | None, float | None], threads: str
+) -> dict[str, Any]:
+    """Prints sep's figures per threshold and against smpscope's (F1, times smp); returns them for the JSON."""
+    ks = sep.ks
+    smp_ms, smp_cpu, smp_pooled = smp
+    per_k = {k: scoring.detection_f1(sep.matches[k]) for k in ks}
+    best = max(ks, key=lambda k: per_k[k]["f1"])
+    sep_ms = _median(sep.ms_per_mp[best])
+    sep_cpu = _median(sep.cpu_per_mp[best])
+    done = [(t * m, m) for t, m in zip(sep.ms_per_mp[best], sep.mp) if math.isfinite(t)]
+    sep_pooled = sum(t for t, _ in done) / sum(m for _, m in done) if done else None
+    print(f"\n[{gen}] sep baseline (threshold k * globalrms on -log10 Y, background taken off; same matching):")
+    for k in ks:
+        f = per_k[k]
+        mark = "  <- best" if k == best else ""
+        print(f"  k={k:<4} precision {f['precision']:.3f} recall {f['recall']:.3f} F1 {f['f1']:.3f}{mark}")
+    print(
+        f"  sep F1 at its best k ({best}): {per_k[best]['f1']:.3f}   smpscope F1: {smp_f1:.3f}\n"
+        f"  time per photo, ms per megapixel (medians), wall clock / CPU: sep {_ms(sep_ms)} / {_ms(sep_cpu)} "
+        f"(decode + background + extract, 1 thread), smpscope {_ms(smp_ms)} / {_ms(smp_cpu)} ({threads});\n"
+        f"  all photos together, wall clock: sep {_ms(sep_pooled)} ms/MP, smpscope {_ms(smp_pooled)} ms/MP"
+    )
+    for e in sep.errors:
+        print(f"  sep error: {e}")
+    return {
+        "per_k": {
+            str(k): {
+                **per_k[k],
+                "ms_per_mp_median": _median(sep.ms_per_mp[k]),
+                "cpu_ms_per_mp_median": _median(sep.cpu_per_mp[k]),
+            }
+            for k in ks
+        },
+        "best_k": best,
+        "f1": per_k[best]["f1"],
+        "ms_per_mp_median": sep_ms,
+        "cpu_ms_per_mp_median": sep_cpu,
+        "ms_per_mp_pooled": sep_pooled,
+        "errors": sep.errors,
+    }
+
+
+def run_generator(gen: str, photos: list[generators.Photo], args) -> dict[str, Any]:
+    """Analyses, scores and prints one generator's set; returns its figures."""
+    sep = SepRuns(tuple(args.sep_k))
+    scores = score_all(gen, photos, args, sep)
+    overall, by_band, failed = print_quality(gen, photos, scores)
+    smp = smpscope_times(scores)
+    smp_ms, smp_cpu, smp_pooled = smp
     out: dict[str, Any] = {
         "photos": len(photos),
         "overall": overall,
@@ -160,41 +243,7 @@ def run_generator(gen: str, photos: list[generators.Photo], args) -> dict[str, A
         f"(medians, {threads}, decode included); all photos together {_ms(smp_pooled)} ms/MP wall clock"
     )
     if args.sep:
-        per_k = {k: scoring.detection_f1(sep_matches[k]) for k in ks}
-        best = max(ks, key=lambda k: per_k[k]["f1"])
-        sep_ms = _median(sep_ms_per_mp[best])
-        sep_cpu = _median(sep_cpu_per_mp[best])
-        done = [(t * m, m) for t, m in zip(sep_ms_per_mp[best], sep_mp) if math.isfinite(t)]
-        sep_pooled = sum(t for t, _ in done) / sum(m for _, m in done) if done else None
-        print(f"\n[{gen}] sep baseline (threshold k * globalrms on -log10 Y, background taken off; same matching):")
-        for k in ks:
-            f = per_k[k]
-            mark = "  <- best" if k == best else ""
-            print(f"  k={k:<4} precision {f['precision']:.3f} recall {f['recall']:.3f} F1 {f['f1']:.3f}{mark}")
-        print(
-            f"  sep F1 at its best k ({best}): {per_k[best]['f1']:.3f}   smpscope F1: {overall['f1']:.3f}\n"
-            f"  time per photo, ms per megapixel (medians), wall clock / CPU: sep {_ms(sep_ms)} / {_ms(sep_cpu)} "
-            f"(decode + background + extract, 1 thread), smpscope {_ms(smp_ms)} / {_ms(smp_cpu)} ({threads});\n"
-            f"  all photos together, wall clock: sep {_ms(sep_pooled)} ms/MP, smpscope {_ms(smp_pooled)} ms/MP"
-        )
-        for e in sep_errors:
-            print(f"  sep error: {e}")
-        out["sep"] = {
-            "per_k": {
-                str(k): {
-                    **per_k[k],
-                    "ms_per_mp_median": _median(sep_ms_per_mp[k]),
-                    "cpu_ms_per_mp_median": _median(sep_cpu_per_mp[k]),
-                }
-                for k in ks
-            },
-            "best_k": best,
-            "f1": per_k[best]["f1"],
-            "ms_per_mp_median": sep_ms,
-            "cpu_ms_per_mp_median": sep_cpu,
-            "ms_per_mp_pooled": sep_pooled,
-            "errors": sep_errors,
-        }
+        out["sep"] = sep_figures(gen, sep, overall["f1"], smp, threads)
     return out
 
 

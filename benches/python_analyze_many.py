@@ -122,7 +122,8 @@ def callgrind(photo: str, cli: pathlib.Path, blur: float) -> dict:
     return {"python_instructions": py, "rust_instructions": rust, "overhead_percent": 100 * (py - rust) / rust}
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
+    """The command line."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=1)
@@ -135,21 +136,23 @@ def main() -> int:
         action="store_true",
         help="also count the instructions of one photo through each (valgrind; ~5 min)",
     )
-    a = ap.parse_args()
+    return ap.parse_args()
 
-    cli, synth = a.bin / "smpscope", a.bin / "synth"
+
+def binaries(bin_dir: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
+    """(the command, the generator) in bin_dir; exits when either is missing."""
+    cli, synth = bin_dir / "smpscope", bin_dir / "synth"
     for exe in (cli, synth):
         if not exe.exists():
             sys.exit(f"{exe} is missing: cargo build --release -p smpscope-cli -p smpscope-synth")
-    paths = photos(a.count, a.photos, synth)
-    blur = json.loads(pathlib.Path(paths[0]).with_suffix(".truth.json").read_text())["camera_blur_um"]
-    kw = {"px_per_mm": SPEC["px_per_mm"], "camera_blur_um": blur, "threads": a.threads}
-    threads = a.threads or _smpscope.default_threads()
-    cli_args = ["--px-per-mm", str(SPEC["px_per_mm"]), "--camera-blur-um", str(blur), "--quiet"]
-    if a.threads:
-        cli_args += ["--threads", str(a.threads)]
-    n = len(paths)
+    return cli, synth
 
+
+def timed_runs(
+    paths: list[str], kw: dict, cli: pathlib.Path, cli_args: list[str], repeat: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(best wall-clock, best CPU seconds) of each of the four ways through all the photos, after
+    a warm-up; asserts that analyze_many and the loop agree."""
     # Warm up: page cache, lazily built tables, the thread pool.
     smpscope.analyze(paths[0], **kw)
     subprocess.run([str(cli), "analyze", paths[0], *cli_args, "--json", os.devnull], check=True)
@@ -180,36 +183,49 @@ def main() -> int:
     }
     wall = {k: float("inf") for k in runs}
     cpu_s = {k: float("inf") for k in runs}
-    for _ in range(a.repeat):
+    for _ in range(repeat):
         for k, (f, child) in runs.items():
             w, c = measure(f, child)
             wall[k], cpu_s[k] = min(wall[k], w), min(cpu_s[k], c)
     assert all(r.ok for r in results["many"]) and list(results["many"]) == results["loop"], "batch and loop differ"
-    t_many, t_cli_batch, t_loop, t_cli_loop = (
-        wall[k] for k in ("python_analyze_many", "rust_cli_batch", "python_one_by_one", "rust_cli_one_by_one")
-    )
+    return wall, cpu_s
 
-    # The Python side alone: what happens to each result after the Rust call returns.
+
+def python_side_seconds(paths: list[str], kw: dict, blur: float) -> float:
+    """Seconds per photo of the Python side alone: what happens to each result after the Rust call returns."""
     pj = json.dumps({"px_per_mm": SPEC["px_per_mm"], "camera_blur_um": blur})
     raw = [_smpscope.analyze(p, pj) for p in paths[:5]]
     t_wrap = best(lambda: [smpscope.Analysis(json.loads(r), p) for r, p in zip(raw, paths)], 5) / len(raw)
     t_params = best(lambda: [smpscope._api._params_json(kw["px_per_mm"], blur, None) for _ in range(1000)], 3) / 1000
+    return t_wrap + t_params
 
+
+def criterion() -> dict[str, float]:
+    """criterion's mean seconds per photo of each analyze bench that has been run, by its name."""
     crit = {}
     for est in glob.glob(
         str(ROOT / "target" / "criterion" / "analyze" / "**" / "new" / "estimates.json"), recursive=True
     ):
         name = pathlib.Path(est).parents[1].relative_to(ROOT / "target" / "criterion" / "analyze")
         crit[str(name)] = json.loads(pathlib.Path(est).read_text())["mean"]["point_estimate"] / 1e9
+    return crit
 
+
+def make_figures(
+    n: int, threads: int, repeat: int, wall: dict[str, float], cpu_s: dict[str, float], t_py: float, crit: dict
+) -> dict:
+    """The figures for the JSON from the timings of n photos (t_py: the Python side per photo)."""
     per = lambda t: 1000 * t / n  # noqa: E731  ms per photo
     pct = lambda x, ref: 100 * (x - ref) / ref  # noqa: E731
-    figures = {
+    t_many, t_cli_batch, t_loop, t_cli_loop = (
+        wall[k] for k in ("python_analyze_many", "rust_cli_batch", "python_one_by_one", "rust_cli_one_by_one")
+    )
+    return {
         "photos": n,
         "megapixels": SPEC["width"] * SPEC["height"] / 1e6,
         "threads": threads,
         "cores": os.cpu_count(),
-        "rounds": a.repeat,
+        "rounds": repeat,
         "wall_ms_per_photo": {k: per(v) for k, v in wall.items()},
         "cpu_ms_per_photo": {k: per(v) for k, v in cpu_s.items()},
         "speedup_many_over_one_by_one": t_loop / t_many,
@@ -221,18 +237,23 @@ def main() -> int:
             "wall": pct(t_loop, t_cli_loop),
             "cpu": pct(cpu_s["python_one_by_one"], cpu_s["rust_cli_one_by_one"]),
         },
-        "python_side_ms_per_photo": 1000 * (t_wrap + t_params),
-        "python_side_percent_of_one_photo": 100 * (t_wrap + t_params) / (cpu_s["rust_cli_one_by_one"] / n),
+        "python_side_ms_per_photo": 1000 * t_py,
+        "python_side_percent_of_one_photo": 100 * t_py / (cpu_s["rust_cli_one_by_one"] / n),
         "criterion_s_per_photo": crit,
     }
+
+
+def print_figures(figures: dict) -> None:
+    """Prints the figures as a table and a few sentences."""
+    n, threads = figures["photos"], figures["threads"]
     ob, ol = figures["overhead_batch_percent"], figures["overhead_one_by_one_percent"]
     print(
         f"{n} photos of {figures['megapixels']:.0f} MP, {threads} threads on {os.cpu_count()} cores,"
-        f" best of {a.repeat} round(s)"
+        f" best of {figures['rounds']} round(s)"
     )
     print(f"{'ms per photo':32s} {'wall':>8s} {'CPU':>8s}")
-    for k in runs:
-        print(f"  {k:30s} {per(wall[k]):8.1f} {per(cpu_s[k]):8.1f}")
+    for k, w in figures["wall_ms_per_photo"].items():
+        print(f"  {k:30s} {w:8.1f} {figures['cpu_ms_per_photo'][k]:8.1f}")
     print(
         f"  Python overhead, batch:      wall {ob['wall']:+.1f} %, CPU {ob['cpu']:+.1f} %"
         " (analyze_many vs smpscope analyze PATHS...)"
@@ -246,8 +267,25 @@ def main() -> int:
         f"  Python-side work per photo (JSON -> objects, params): {figures['python_side_ms_per_photo']:.2f} ms"
         f" = {figures['python_side_percent_of_one_photo']:.2f} % of one photo's analysis"
     )
-    for k, v in sorted(crit.items()):
+    for k, v in sorted(figures["criterion_s_per_photo"].items()):
         print(f"  criterion analyze/{k}: {1000 * v:.1f} ms/photo")
+
+
+def main() -> int:
+    """Makes the photos, times the four ways through them and reports; 0."""
+    a = parse_args()
+    cli, synth = binaries(a.bin)
+    paths = photos(a.count, a.photos, synth)
+    blur = json.loads(pathlib.Path(paths[0]).with_suffix(".truth.json").read_text())["camera_blur_um"]
+    kw = {"px_per_mm": SPEC["px_per_mm"], "camera_blur_um": blur, "threads": a.threads}
+    threads = a.threads or _smpscope.default_threads()
+    cli_args = ["--px-per-mm", str(SPEC["px_per_mm"]), "--camera-blur-um", str(blur), "--quiet"]
+    if a.threads:
+        cli_args += ["--threads", str(a.threads)]
+    wall, cpu_s = timed_runs(paths, kw, cli, cli_args, a.repeat)
+    t_py = python_side_seconds(paths, kw, blur)
+    figures = make_figures(len(paths), threads, a.repeat, wall, cpu_s, t_py, criterion())
+    print_figures(figures)
     if a.callgrind:
         figures["callgrind_one_photo"] = cg = callgrind(paths[0], cli, blur)
         print(

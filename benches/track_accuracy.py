@@ -77,7 +77,8 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, checked (argparse exits on a bad one)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seed", type=int, default=500, help="seed of the first patient")
     ap.add_argument("--count", type=int, default=6, help="patient series")
@@ -91,28 +92,24 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.count < 0 or args.retest < 0 or args.count + args.retest < 1:
         ap.error("--count and --retest must not be negative, and not both 0")
-    try:
-        import smpscope
-    except ImportError as e:
-        print(f"track_accuracy: smpscope is not installed ({e}); pip install ./python", file=sys.stderr)
-        return 2
+    return args
 
+
+def patients_of(args: argparse.Namespace) -> tuple[list[series_sets.Patient], str]:
+    """(the patients to score, where they are): --series as it is, or the made (or reused) set."""
     if args.series is not None:
-        patients = series_sets.read_set(args.series)
-        where = str(args.series)
-    else:
-        base = ROOT / "target" / "track_accuracy" / f"heldout-{args.seed}"
-        patients = []
-        if args.count:
-            patients += series_sets.make_set("series", args.seed, args.count, args.max_px, base / "series")
-        if args.retest:
-            patients += series_sets.make_set("retest", args.seed, args.retest, args.max_px, base / "retest")
-        where = str(base)
-    if not patients:
-        print(f"track_accuracy: no patients with truth found under {where}", file=sys.stderr)
-        return 2
-    print(f"=== {len(patients)} patients from {where}; smpscope {smpscope.__version__}", flush=True)
+        return series_sets.read_set(args.series), str(args.series)
+    base = ROOT / "target" / "track_accuracy" / f"heldout-{args.seed}"
+    patients = []
+    if args.count:
+        patients += series_sets.make_set("series", args.seed, args.count, args.max_px, base / "series")
+    if args.retest:
+        patients += series_sets.make_set("retest", args.seed, args.retest, args.max_px, base / "retest")
+    return patients, str(base)
 
+
+def score_all(patients: list[series_sets.Patient], args: argparse.Namespace) -> list[track_scoring.PatientScore]:
+    """Tracks and scores every patient, one progress line each on stderr (and --keep files)."""
     scores: list[track_scoring.PatientScore] = []
     for n, p in enumerate(patients, 1):
         doc, dots, err, seconds, cpu = run_patient(p, args.threads)
@@ -128,7 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         tracked = sum(v.tracked for v in s.visits)
         line = f"[{n}/{len(patients)}] {p.kind} {p.name}: {tracked}/{len(s.visits)} visits tracked, {seconds:.1f} s"
         print(line + (f"  REFUSED {err}" if err else ""), file=sys.stderr, flush=True)
+    return scores
 
+
+def print_report(scores: list[track_scoring.PatientScore], verbose: bool) -> dict[str, Any]:
+    """Prints the tables, the visits left out and the notes; returns the overall figures of the
+    series and of the retests."""
     series = [s for s in scores if s.kind != "retest"]
     retest = [s for s in scores if s.kind == "retest"]
     overall_series = track_scoring.figures(series)
@@ -147,22 +149,51 @@ def main(argv: list[str] | None = None) -> int:
     for s in scores:
         for note in s.notes:
             print(f"  note {s.name}: {note}")
-    if args.verbose:
+    if verbose:
         print()
         print(track_report.visit_table(scores))
+    return {"series": overall_series, "retest": overall_retest}
 
+
+def write_results(
+    args: argparse.Namespace,
+    version: str,
+    where: str,
+    overall: dict[str, Any],
+    scores: list[track_scoring.PatientScore],
+) -> None:
+    """Writes every figure to args.out as JSON (NaN as null)."""
+    results = {
+        "schema": "smpscope-bench.track_accuracy/1",
+        "args": {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()},
+        "smpscope_version": version,
+        "patients_from": where,
+        "overall": overall,
+        "patients": [track_scoring.patient_record(s) for s in scores],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(_clean(results), indent=1) + "\n")
+    print(f"\nwrote {args.out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the bench; 2 when smpscope is not installed or no patient is found, else 0."""
+    args = parse_args(argv)
+    try:
+        import smpscope
+    except ImportError as e:
+        print(f"track_accuracy: smpscope is not installed ({e}); pip install ./python", file=sys.stderr)
+        return 2
+
+    patients, where = patients_of(args)
+    if not patients:
+        print(f"track_accuracy: no patients with truth found under {where}", file=sys.stderr)
+        return 2
+    print(f"=== {len(patients)} patients from {where}; smpscope {smpscope.__version__}", flush=True)
+    scores = score_all(patients, args)
+    overall = print_report(scores, args.verbose)
     if args.out is not None:
-        results = {
-            "schema": "smpscope-bench.track_accuracy/1",
-            "args": {k: (str(v) if isinstance(v, pathlib.Path) else v) for k, v in vars(args).items()},
-            "smpscope_version": smpscope.__version__,
-            "patients_from": where,
-            "overall": {"series": overall_series, "retest": overall_retest},
-            "patients": [track_scoring.patient_record(s) for s in scores],
-        }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(_clean(results), indent=1) + "\n")
-        print(f"\nwrote {args.out}")
+        write_results(args, smpscope.__version__, where, overall, scores)
     return 0
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,7 +258,24 @@ def score_patient(
     tracked visit's analysis `dots` by its `image.source` (or by file name). A refused series
     (track None, `error` why) has every visit left out."""
     tv = truth["visits"]
-    by_file = {v["file"]: i for i, v in enumerate(tv)}
+    s = _blank_score(truth, name)
+    span = max((_num(v.get("months")) for v in tv), default=0.0)
+    trend = (track or {}).get("trend") or {}
+    s.half_life = half_life_verdict(
+        truth.get("half_life_months"), span, trend.get("half_life_months"), trend.get("half_life_interval_months")
+    )
+    if track is None:
+        _score_refused(s, tv, error)
+    else:
+        _score_track(s, tv, track, dots_by_source)
+    for v in s.visits:
+        v.failure = v.index > 0 and not v.tracked and v.shared_detectable >= FAIL_SHARED
+    return s
+
+
+def _blank_score(truth: dict[str, Any], name: str | None) -> PatientScore:
+    """The patient's score before smpscope's track: every visit with its truth figures, none tracked."""
+    tv = truth["visits"]
     s = PatientScore(
         name=name or f"p{truth.get('seed')}",
         kind=str(truth.get("kind") or "series"),
@@ -275,78 +293,120 @@ def score_patient(
         v.ink_truth = _num(t.get("ink_retained")) if t.get("ink_retained") is not None else None
         v.shift_truth = _num(t.get("pigment_shift")) if t.get("pigment_shift") is not None else None
         v.baseline_truth = t.get("baseline_visit")
-    span = max((_num(v.get("months")) for v in tv), default=0.0)
-    trend = (track or {}).get("trend") or {}
-    s.half_life = half_life_verdict(
-        truth.get("half_life_months"), span, trend.get("half_life_months"), trend.get("half_life_interval_months")
-    )
+    return s
+
+
+def _score_refused(s: PatientScore, tv: list[dict[str, Any]], error: str | None) -> None:
+    """Marks a refused series: every visit left out, every later true touch-up unseen."""
+    s.refused = error or "no track"
+    for v in s.visits:
+        v.reason = f"series refused: {s.refused}"
+    s.touch_ups_unseen = sum(1 for j in range(1, len(tv)) if tv[j].get("touch_up"))
+
+
+def _visit_lookup(name: str, tv: list[dict[str, Any]]) -> Callable[[str], int]:
+    """The truth visit index of a smpscope source (by file name); ValueError for none of them."""
+    by_file = {v["file"]: i for i, v in enumerate(tv)}
 
     def visit_of(source: str) -> int:
         i = by_file.get(_name(source))
         if i is None:
-            raise ValueError(f"{s.name}: smpscope's visit {source!r} is none of the truth's {sorted(by_file)}")
+            raise ValueError(f"{name}: smpscope's visit {source!r} is none of the truth's {sorted(by_file)}")
         return i
 
-    if track is None:
-        s.refused = error or "no track"
-        for v in s.visits:
-            v.reason = f"series refused: {s.refused}"
-    else:
-        for lo in track.get("left_out") or []:
-            s.visits[visit_of(lo["source"])].reason = str(lo.get("reason") or "left out")
-        reports = track.get("visits") or []
-        at = [visit_of(r["source"]) for r in reports]
-        by_name = {_name(k): d for k, d in dots_by_source.items()}
-        ids_l, ok_l, det_l = [], [], []
-        first = tv[at[0]] if at else tv[0]
-        first_pos = {int(d["id"]): (_num(d.get("x")), _num(d.get("y"))) for d in first.get("dots") or []}
-        for k, (r, i) in enumerate(zip(reports, at)):
-            v, t = s.visits[i], tv[i]
-            v.tracked, v.track_index, v.reason = True, k, None
-            dots = by_name.get(_name(r["source"]))
-            if dots is None:
-                s.notes.append(f"{t['file']}: no analysis dots given")
-                dots = []
-            ids, ok = identify(t, dots)
-            ids_l.append(ids)
-            ok_l.append(ok)
-            det_l.append(detectable_ids(t))
-            v.detected, v.matched = len(dots), sum(ok)
-            v.stray = sum(x is None for x in ids)
-            v.truth_detectable = len(det_l[-1])
-            if k == 0:
-                continue
-            reg = r.get("registration") or {}
-            v.reg_err_px = registration_errors(reg.get("transform"), dots, ids, ok, first_pos)
-            if at[0] == 0 and isinstance(t.get("transform_fit"), dict):
-                v.reg_floor_px = registration_errors(t["transform_fit"], dots, ids, ok, first_pos)
-            b = r.get("baseline")
-            v.baseline_smpscope = at[b] if isinstance(b, int) and 0 <= b < len(at) else None
-            ink = r.get("ink_retained")
-            v.ink_smpscope = None if ink is None else _num(ink)
-            if v.ink_smpscope is not None and v.ink_truth is not None:
-                v.ink_err_pts = 100.0 * abs(v.ink_smpscope - v.ink_truth)
-            v.touch_truth = any(bool(tv[j].get("touch_up")) for j in range(at[k - 1] + 1, i + 1))
-            v.touch_smpscope = bool(r.get("touch_up"))
-            v.shift_reported = "pigment_shift" in r
-            if r.get("pigment_shift") is not None:
-                v.shift_smpscope = _num(r["pigment_shift"])
-            v.shift_claim = claimed_sign(r.get("pigment_shift_interval"))
-            if r.get("delta_b") is not None:
-                v.delta_b = _num(r["delta_b"])
-            v.delta_b_claim = claimed_sign(r.get("delta_b_interval"))
-        for v in s.visits:
-            if not v.tracked and v.reason is None:
-                v.reason = "not in the track"
-        matches = [list(m.get("dots") or []) for m in track.get("matches") or []]
-        s.pairs = pair_counts(matches, ids_l, ok_l, det_l)
-        last = max(at, default=0)
-        s.touch_ups_unseen = sum(1 for j in range(last + 1, len(tv)) if tv[j].get("touch_up"))
-    if track is None:
-        s.touch_ups_unseen = sum(1 for j in range(1, len(tv)) if tv[j].get("touch_up"))
+    return visit_of
+
+
+def _score_track(
+    s: PatientScore,
+    tv: list[dict[str, Any]],
+    track: dict[str, Any],
+    dots_by_source: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Scores every visit of smpscope's track into s: left out, tracked (detections, registration,
+    claims), the identity pairs and the true touch-ups after the last tracked visit."""
+    visit_of = _visit_lookup(s.name, tv)
+    for lo in track.get("left_out") or []:
+        s.visits[visit_of(lo["source"])].reason = str(lo.get("reason") or "left out")
+    reports = track.get("visits") or []
+    at = [visit_of(r["source"]) for r in reports]
+    by_name = {_name(k): d for k, d in dots_by_source.items()}
+    ids_l, ok_l, det_l = [], [], []
+    first = tv[at[0]] if at else tv[0]
+    first_pos = {int(d["id"]): (_num(d.get("x")), _num(d.get("y"))) for d in first.get("dots") or []}
+    for k, (r, i) in enumerate(zip(reports, at)):
+        v, t = s.visits[i], tv[i]
+        v.tracked, v.track_index, v.reason = True, k, None
+        dots, ids, ok, det = _score_detections(s, v, t, by_name.get(_name(r["source"])))
+        ids_l.append(ids)
+        ok_l.append(ok)
+        det_l.append(det)
+        if k == 0:
+            continue
+        _score_registration(v, t, r, at[0], dots, ids, ok, first_pos)
+        _score_claims(v, r, at, k, tv)
     for v in s.visits:
-        v.failure = v.index > 0 and not v.tracked and v.shared_detectable >= FAIL_SHARED
-    return s
+        if not v.tracked and v.reason is None:
+            v.reason = "not in the track"
+    matches = [list(m.get("dots") or []) for m in track.get("matches") or []]
+    s.pairs = pair_counts(matches, ids_l, ok_l, det_l)
+    last = max(at, default=0)
+    s.touch_ups_unseen = sum(1 for j in range(last + 1, len(tv)) if tv[j].get("touch_up"))
+
+
+def _score_detections(
+    s: PatientScore, v: VisitScore, t: dict[str, Any], dots: list[dict[str, Any]] | None
+) -> tuple[list[dict[str, Any]], list[int | None], list[bool], set[int]]:
+    """(dots, truth ids, matched flags, detectable ids) of one tracked visit, its counts set in v;
+    missing dots are noted in s and taken as none."""
+    if dots is None:
+        s.notes.append(f"{t['file']}: no analysis dots given")
+        dots = []
+    ids, ok = identify(t, dots)
+    det = detectable_ids(t)
+    v.detected, v.matched = len(dots), sum(ok)
+    v.stray = sum(x is None for x in ids)
+    v.truth_detectable = len(det)
+    return dots, ids, ok, det
+
+
+def _score_registration(
+    v: VisitScore,
+    t: dict[str, Any],
+    r: dict[str, Any],
+    first_at: int,
+    dots: list[dict[str, Any]],
+    ids: list[int | None],
+    ok: list[bool],
+    first_pos: dict[int, tuple[float, float]],
+) -> None:
+    """Sets v's registration errors through smpscope's transform and, when the track starts at the
+    truth's first visit, through the truth's least-squares fit (the floor)."""
+    reg = r.get("registration") or {}
+    v.reg_err_px = registration_errors(reg.get("transform"), dots, ids, ok, first_pos)
+    if first_at == 0 and isinstance(t.get("transform_fit"), dict):
+        v.reg_floor_px = registration_errors(t["transform_fit"], dots, ids, ok, first_pos)
+
+
+def _score_claims(v: VisitScore, r: dict[str, Any], at: list[int], k: int, tv: list[dict[str, Any]]) -> None:
+    """Sets v's smpscope claims from its report r (track visit k): baseline, ink, touch-up, pigment
+    shift and delta_b, with the truth's touch-up since the previous tracked visit."""
+    i = at[k]
+    b = r.get("baseline")
+    v.baseline_smpscope = at[b] if isinstance(b, int) and 0 <= b < len(at) else None
+    ink = r.get("ink_retained")
+    v.ink_smpscope = None if ink is None else _num(ink)
+    if v.ink_smpscope is not None and v.ink_truth is not None:
+        v.ink_err_pts = 100.0 * abs(v.ink_smpscope - v.ink_truth)
+    v.touch_truth = any(bool(tv[j].get("touch_up")) for j in range(at[k - 1] + 1, i + 1))
+    v.touch_smpscope = bool(r.get("touch_up"))
+    v.shift_reported = "pigment_shift" in r
+    if r.get("pigment_shift") is not None:
+        v.shift_smpscope = _num(r["pigment_shift"])
+    v.shift_claim = claimed_sign(r.get("pigment_shift_interval"))
+    if r.get("delta_b") is not None:
+        v.delta_b = _num(r["delta_b"])
+    v.delta_b_claim = claimed_sign(r.get("delta_b_interval"))
 
 
 def _median(v: list[float]) -> float | None:
@@ -368,6 +428,19 @@ def figures(patients: list[PatientScore]) -> dict[str, Any]:
     visits, the half-life over the patients where it is judged."""
     visits = [v for p in patients for v in p.visits]
     later = [v for v in visits if v.tracked and v.track_index]
+    out = _tracking_figures(patients, visits, later)
+    out.update(_half_life_figures(patients))
+    out.update(_shift_figures(later))
+    out.update(_delta_b_figures(later))
+    out.update(_retest_figures(patients))
+    out.update(_time_figures(patients))
+    return out
+
+
+def _tracking_figures(
+    patients: list[PatientScore], visits: list[VisitScore], later: list[VisitScore]
+) -> dict[str, Any]:
+    """The pooled counts, registration errors, identity pairs, ink errors and touch-ups."""
     pairs = PairCounts()
     for p in patients:
         pairs.add(p.pairs)
@@ -377,7 +450,7 @@ def figures(patients: list[PatientScore]) -> dict[str, Any]:
     floor = [e for v in later for e in v.reg_floor_px]
     ink = [v.ink_err_pts for v in later if v.ink_err_pts is not None]
     touch = [v for v in later if v.touch_truth is not None]
-    out: dict[str, Any] = {
+    return {
         "patients": len(patients),
         "refused": sum(p.refused is not None for p in patients),
         "visits": len(visits),
@@ -404,17 +477,29 @@ def figures(patients: list[PatientScore]) -> dict[str, Any]:
         "touch_ups_invented": sum(bool(v.touch_smpscope and not v.touch_truth) for v in touch),
         "touch_ups_unseen": sum(p.touch_ups_unseen for p in patients),
     }
+
+
+def _big_shift(later: list[VisitScore]) -> list[VisitScore]:
+    """The later tracked visits whose true pigment shift is over SHIFT_MIN in size."""
+    return [v for v in later if v.shift_truth is not None and abs(v.shift_truth) > SHIFT_MIN]
+
+
+def _half_life_figures(patients: list[PatientScore]) -> dict[str, Any]:
+    """The half-life verdicts pooled over the patients where it is judged."""
     hl = [p.half_life for p in patients if p.half_life.get("judged")]
-    out.update(
+    return dict(
         half_life_judged=len(hl),
         half_life_within=sum(h["within"] for h in hl),
         half_life_covered=sum(h["covered"] for h in hl),
         half_life_no_estimate=sum(h["estimate"] is None for h in hl),
         half_life_err_median=_median([h["err"] for h in hl if h["err"] is not None]),
     )
+
+
+def _shift_figures(later: list[VisitScore]) -> dict[str, Any]:
+    """smpscope's pigment_shift against the truth's: errors, signs and its interval's claims."""
     reported = [v for v in later if v.shift_reported]
-    big = [v for v in later if v.shift_truth is not None and abs(v.shift_truth) > SHIFT_MIN]
-    big_rep = [v for v in big if v.shift_reported]
+    big_rep = [v for v in _big_shift(later) if v.shift_reported]
     claims = [v for v in big_rep if v.shift_claim]
     errs = [
         abs(v.shift_smpscope - v.shift_truth)
@@ -422,12 +507,12 @@ def figures(patients: list[PatientScore]) -> dict[str, Any]:
         if v.shift_smpscope is not None and v.shift_truth is not None
     ]
     signs = [_sign(v.shift_smpscope) == _sign(v.shift_truth) for v in big_rep if v.shift_smpscope is not None]
-    out.update(
+    return dict(
         shift_reported=bool(reported),
         shift_visits=len(reported),
         shift_err_median=_median(errs),
         shift_err_worst=max(errs) if errs else None,
-        shift_big_visits=len(big),
+        shift_big_visits=len(_big_shift(later)),
         shift_sign_ok=_share(sum(signs), len(signs)),
         shift_claimed=_share(len(claims), len(big_rep)),
         shift_claim_ok=_share(sum(v.shift_claim == _sign(v.shift_truth) for v in claims), len(claims)),
@@ -435,28 +520,40 @@ def figures(patients: list[PatientScore]) -> dict[str, Any]:
             1 for v in reported if v.shift_claim and v.shift_truth is not None and abs(v.shift_truth) <= SHIFT_MIN
         ),
     )
-    db = [v for v in big if v.delta_b is not None]
+
+
+def _delta_b_figures(later: list[VisitScore]) -> dict[str, Any]:
+    """The sign of delta_b (apparent colour) and its interval's claims against the true pigment shift."""
+    db = [v for v in _big_shift(later) if v.delta_b is not None]
     db_claims = [v for v in db if v.delta_b_claim]
-    out.update(
+    return dict(
         delta_b_visits=len(db),
         delta_b_sign_ok=_share(sum(_sign(v.delta_b) == _sign(v.shift_truth) for v in db), len(db)),
         delta_b_claimed=_share(len(db_claims), len(db)),
         delta_b_claim_ok=_share(sum(v.delta_b_claim == _sign(v.shift_truth) for v in db_claims), len(db_claims)),
     )
+
+
+def _retest_figures(patients: list[PatientScore]) -> dict[str, Any]:
+    """What smpscope claims between same-day retest photos (every true change 0)."""
     retest = [v for p in patients if p.kind == "retest" for v in p.visits if v.tracked and v.track_index]
     rink = [v.ink_err_pts for v in retest if v.ink_err_pts is not None]
-    out.update(
+    return dict(
         retest_visits=len(retest),
         retest_ink_median_pts=_median(rink),
         retest_ink_worst_pts=max(rink) if rink else None,
         retest_touch_claimed=sum(bool(v.touch_smpscope) for v in retest),
         retest_colour_claimed=sum(bool(v.delta_b_claim or v.shift_claim) for v in retest),
     )
+
+
+def _time_figures(patients: list[PatientScore]) -> dict[str, Any]:
+    """smpscope.track's wall-clock and CPU seconds, pooled and per megapixel."""
     timed = [p for p in patients if math.isfinite(p.seconds)]
     secs = [p.seconds for p in timed]
     cpu = [p.cpu_seconds for p in patients if math.isfinite(p.cpu_seconds)]
     mp = sum(p.megapixels for p in timed)
-    out.update(
+    return dict(
         megapixels=sum(p.megapixels for p in patients),
         seconds_per_mp=sum(secs) / mp if mp > 0.0 and math.isfinite(mp) else None,
         seconds_total=sum(secs) if secs else None,
@@ -464,7 +561,6 @@ def figures(patients: list[PatientScore]) -> dict[str, Any]:
         seconds_max=max(secs) if secs else None,
         cpu_seconds_total=sum(cpu) if cpu else None,
     )
-    return out
 
 
 def patient_record(p: PatientScore) -> dict[str, Any]:
