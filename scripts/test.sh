@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: the lint gates (rustfmt, clippy, missing docs, ruff, stubtest), the
-# Rust tests (core, command, generator, accuracy on a small synthetic set), and the Python tests
+# Rust tests (core, command, generator, accuracy on a small synthetic set; the optional HEIC
+# reader with libheif, Debian's package, installed when missing), and the Python tests
 # against the abi3 wheel installed in a fresh virtual environment with no Rust on PATH (with the
 # optional extras the tests use: pandas, dask[distributed], matplotlib, tqdm, nbclient and
 # ipykernel for the example notebook, which runs end to end), and the report in a headless
@@ -28,6 +29,18 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 
 stage "rust tests"
 cargo test --workspace --exclude smpscope-python --release
+
+stage "heic (the optional HEIC reader: libheif from Debian's packages, installed when missing)"
+if ! pkg-config --exists libheif 2>/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pkg-config libheif-dev) \
+        >target/libheif-install.log 2>&1 || echo "libheif could not be installed: see target/libheif-install.log"
+fi
+if pkg-config --exists libheif 2>/dev/null; then
+    cargo clippy -p smpscope --features heic --all-targets --release -- -D warnings
+    cargo test -p smpscope --features heic --release --test heic --test careless_input
+else
+    echo "no libheif: the HEIC tests skip (the default build refuses HEIC with what to do)"
+fi
 
 stage "wheel (maturin build --release: the abi3 wheel notebook users install)"
 rm -rf target/wheels

@@ -13,6 +13,8 @@ use crate::warning::Warning;
 mod chroma;
 mod decode;
 mod exif;
+#[cfg(feature = "heic")]
+mod heic;
 pub use chroma::CHROMA_BLUR_VARIANCE;
 pub use decode::{MAX_FILE_BYTES, jpeg_is_complete, load_bytes, load_path};
 

@@ -53,6 +53,10 @@ fn too_large(source: &str, bytes: u64) -> Error {
 
 /// Decodes a photo from the bytes of a JPEG, PNG or TIFF file.
 pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Photo> {
+    #[cfg(feature = "heic")]
+    if is_heif(bytes) {
+        return super::heic::decode(bytes, source);
+    }
     let (reader, format) = sniff(bytes, source)?;
     let mut warnings = Vec::new();
     let mut reader = reader;
@@ -236,18 +240,25 @@ fn unsupported_kind(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0+") {
         return Some("a BigTIFF file, which is not read: save the photo as a standard TIFF, PNG or JPEG");
     }
+    if is_heif(bytes) {
+        return Some(
+            "a HEIC/HEIF photo (what phones save by default), which this build of smpscope does not read (it was built without the `heic` feature, which needs libheif): export it as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible), or build smpscope with `--features heic`",
+        );
+    }
     if bytes.get(4..8) == Some(b"ftyp") {
         let brand = bytes.get(8..12).unwrap_or_default();
-        if [&b"heic"[..], b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"].contains(&brand) {
-            return Some(
-                "a HEIC/HEIF photo (what phones save by default), which this build of smpscope does not read: export it as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible)",
-            );
-        }
         if brand == b"avif" || brand == b"avis" {
             return Some("an AVIF image, which is not read: export it as JPEG or PNG");
         }
     }
     None
+}
+
+/// Whether the bytes are a HEIC/HEIF file: an ISO media file whose brand is one of HEIF's.
+fn is_heif(bytes: &[u8]) -> bool {
+    let brand = bytes.get(8..12).unwrap_or_default();
+    bytes.get(4..8) == Some(b"ftyp")
+        && [&b"heic"[..], b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"].contains(&brand)
 }
 
 /// A decoder's failure in words: what is wrong with the file, not the decoder's internals.
