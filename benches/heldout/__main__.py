@@ -1,5 +1,7 @@
 """python -m heldout photos --seed S --count N --out DIR [--max-px 2000] [--kind mixed|bare|stubble_only]
-python -m heldout describe DIR"""
+                          [--marker none|some|all] [--marker-json PATH] [--marker-max-px 3200]
+python -m heldout describe DIR
+python -m heldout check DIR [--ink]"""
 
 import argparse
 import glob
@@ -13,11 +15,22 @@ def cmd_photos(a):
 
     if a.seed < 0 or a.count < 1:
         sys.exit("seed must be >= 0 and count >= 1")
+    marker = None
+    if a.marker != "none":
+        from .marker import Spec
+
+        marker = {"mode": a.marker, "spec": Spec(a.marker_json), "max_px": a.marker_max_px}
     tot = 0.0
     for s in range(a.seed, a.seed + a.count):
-        path, truth, dt = write_photo(s, a.kind, a.max_px, a.out)
+        path, truth, dt = write_photo(s, a.kind, a.max_px, a.out, marker=marker)
         tot += dt
-        print("%s  %dx%d  %d dots  %.1fs" % (path, truth["width"], truth["height"], len(truth["dots"]), dt), flush=True)
+        extra = ""
+        if "marker" in truth:
+            m = truth["marker"]
+            extra = "  marker %s" % m["state"] + (
+                " %.2fpx/mm tilt%.1f" % (m["px_per_mm"], m["tilt_deg"]) if m["present"] else " (%s)" % m["reason"])
+        print("%s  %dx%d  %d dots  %.1fs%s" % (path, truth["width"], truth["height"], len(truth["dots"]), dt, extra),
+              flush=True)
     print("%d photos, %.1fs total, %.2fs per photo" % (a.count, tot, tot / a.count))
 
 
@@ -32,7 +45,17 @@ def describe_line(t):
            t["px_per_mm"], t["camera_blur_um"], c["camera_blur_px"], "-" if c["fade"] is None else "%.2f" % c["fade"], codec, c["oblique_deg"],
            c["noise_rel"], c["noise_reduction"], c["sharpening"], c["white_balance_error"],
            c["region_type"] or "-", n, t["density_per_cm2"], t["region_area_cm2"], ",".join(c["distractors"]))
-    )
+    ) + marker_note(t)
+
+
+def marker_note(t):
+    m = t.get("marker")
+    if m is None:
+        return ""
+    if not m["present"]:
+        return " marker:absent(%s)" % m["reason"]
+    return " marker:%s %.2fpx/mm tilt%.1f rot%.0f blur%.1fum hidden%d" % (
+        m["state"], m["px_per_mm"], m["tilt_deg"], m["rotation_deg"], m["camera_blur_um"], m["hidden_dots"])
 
 
 def cmd_describe(a):
@@ -59,6 +82,12 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--max-px", type=int, default=2000)
     p.add_argument("--kind", choices=["mixed", "bare", "stubble_only"], default="mixed")
+    p.add_argument("--marker", choices=["none", "some", "all"], default="none",
+                   help="render the calibration card into some (half, drawn per seed) or all photos")
+    p.add_argument("--marker-json", default=None,
+                   help="the card's layout (default: HELDOUT_MARKER_JSON, else fixtures/calibration/marker.json)")
+    p.add_argument("--marker-max-px", type=int, default=3200,
+                   help="long side up to which a frame too small for the card is enlarged (else no card)")
     p.set_defaults(fn=cmd_photos)
     d = sub.add_parser("describe", help="one line per photo of a directory")
     d.add_argument("dir")

@@ -9,6 +9,7 @@ from PIL import Image
 from scipy.spatial import cKDTree
 
 from . import conditions as C
+from . import marker as M
 from . import profiles
 from .camera import Camera, convolve_image, psf_kernel, to_stored
 from .colour import LUMA, ciede2000, illuminant_rgb, normalise_k, rgb_to_lab, srgb_decode
@@ -323,15 +324,23 @@ def draw_ink(rng, cond, box, region, scar_m, moles):
 # ---------------------------------------------------------------------------------------
 
 
-def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
+def render(seed, kind="mixed", max_px=2000, timing=None, debug=None, marker=None):
+    """marker: None (no card; the photo is exactly as without the option), or a dict
+    {"mode": "some"|"all", "spec": marker.Spec, "max_px": long-side cap when enlarging}."""
     t_start = time.time()
     cond = C.draw(seed, max_px)
+    mk = None
+    if marker is not None and marker["mode"] != "none":
+        mk = M.plan(seed, cond, marker["mode"], marker["spec"], marker["max_px"], max_px)
     smp = kind == "mixed"
     H, W = cond["height"], cond["width"]
     s = cond["px_per_mm"]
     geom = Geometry(W, H, s, cond["distance_mm"], cond["curvature_radius_mm"], cond["oblique_deg"],
                     cond["tilt_az_deg"], cond["roll_deg"], cond["k1"])
     u, v, dA = geom.maps()
+    if mk is not None and mk["present"]:
+        est_blur = np.sqrt(cond["defocus_radius_px"] ** 2 / 4 + cond["motion_px"] ** 2 / 24 + 1 / 12)
+        M.place(seed, mk, geom, est_blur)
     umin, umax, vmin, vmax = float(u.min()), float(u.max()), float(v.min()), float(v.max())
     box = (umin - 1.5, vmin - 1.5, umax + 1.5, vmax + 1.5)
     grid = UVGrid(umin - 3, vmin - 3, umax + 3, vmax + 3, 0.2)
@@ -435,21 +444,26 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
     K_raw = cond["raw_level"] / raw_skin[1]
     Yskin = float(LUMA @ base)
     out_level = 0.2 ** cond["ae_strength"] * Yskin ** (1 - cond["ae_strength"]) * 2.0 ** cond["ev_error"]
-    pre = np.linalg.inv(Mcam) @ (gains * K_raw * raw_skin)
-    D = out_level / float(LUMA @ pre)
-    cam = Camera(Mcam=Mcam, illum=illum, gains=gains, K_raw=K_raw, D=D, full_well=cond["full_well"],
-                 read_e=cond["read_e"], tone_c=cond["tone_c"], tone_w=cond["tone_w"], tone_p=3.0,
-                 nr_strength=cond["nr_strength"], nr_sigma_s=cond["nr_sigma_s"], chroma_nr=cond["chroma_nr"],
-                 sharpen_amount=cond["sharpen_amount"], sharpen_sigma=cond["sharpen_sigma"],
-                 demosaic=cond["demosaic"], codec=cond["codec"], quality=cond["quality"], chroma=cond["chroma"])
+
+    def make_camera(K_raw, out_level, raw_level):
+        pre = np.linalg.inv(Mcam) @ (gains * K_raw * raw_skin)
+        D = out_level / float(LUMA @ pre)
+        cam = Camera(Mcam=Mcam, illum=illum, gains=gains, K_raw=K_raw, D=D, full_well=cond["full_well"],
+                     read_e=cond["read_e"], tone_c=cond["tone_c"], tone_w=cond["tone_w"], tone_p=3.0,
+                     nr_strength=cond["nr_strength"], nr_sigma_s=cond["nr_sigma_s"], chroma_nr=cond["chroma_nr"],
+                     sharpen_amount=cond["sharpen_amount"], sharpen_sigma=cond["sharpen_sigma"],
+                     demosaic=cond["demosaic"], codec=cond["codec"], quality=cond["quality"], chroma=cond["chroma"])
+        rngm = C.stream(seed, 9)
+        cam.calibrate_nr(base, 1.0, rngm)
+        noise_rel = cam.measure_noise(base, 1.0, rngm)
+        blur_px = cam.measure_blur(base, 1.0, kernel)
+        noise_factor = noise_rel / float(cam.raw_rel_noise(raw_level))
+        tone_gamma = float(cam.tone_slope(out_level))
+        return cam, noise_rel, blur_px, noise_factor, tone_gamma
+
     kernel = psf_kernel(cond["defocus_radius_px"], cond["motion_px"], cond["motion_angle_deg"])
     sig_psf_px = float(np.sqrt(cond["defocus_radius_px"] ** 2 / 4 + cond["motion_px"] ** 2 / 24))
-    rngm = C.stream(seed, 9)
-    cam.calibrate_nr(base, 1.0, rngm)
-    noise_rel = cam.measure_noise(base, 1.0, rngm)
-    blur_px = cam.measure_blur(base, 1.0, kernel)
-    noise_factor = noise_rel / float(cam.raw_rel_noise(cond["raw_level"]))
-    tone_gamma = float(cam.tone_slope(out_level))
+    cam, noise_rel, blur_px, noise_factor, tone_gamma = make_camera(K_raw, out_level, cond["raw_level"])
 
     # ---- lighting ------------------------------------------------------------------------
     rng = C.stream(seed, 8)
@@ -483,12 +497,32 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
         return (amb + (1 - amb) * lam) * (1 + grad * ((P - P_c) @ gdir) / half)
 
     E = geom.smooth(irr)
+    E_c0 = float(E[H // 2, W // 2])
     E /= np.float32(E[H // 2, W // 2])
     vig_a = (1 - cond["vignetting"]) ** -0.5 - 1
     rx = ((np.arange(W) - geom.cx) / geom.rn) ** 2
     ry = ((np.arange(H) - geom.cy) / geom.rn) ** 2
     V = (1.0 / (1.0 + vig_a * (ry[:, None] + rx[None, :])) ** 2).astype(np.float32)
     E *= V
+    blur_px_edge = None
+    if mk is not None and mk["present"]:
+
+        def irr_plane(P, n):
+            lam = max(float(n @ light), 0.0) / n0l
+            return (amb + (1 - amb) * lam) * (1 + grad * ((P - P_c) @ gdir) / half) / E_c0
+
+        pc = mk["pose"]
+        xcp, ycp = pc.mm_to_px(*pc.spec.centre_mm)
+        Vc = 1.0 / (1.0 + vig_a * (((xcp - geom.cx) / geom.rn) ** 2 + ((ycp - geom.cy) / geom.rn) ** 2)) ** 2
+        Ec_centre = float(irr_plane(pc.P0, pc.n) * Vc)
+        mk["f_raw"], mk["f_out"] = M.exposure(mk, cam, Ec_centre, C.stream(seed, 43))
+        mk["g_ideal"] = g_ideal
+        if mk["f_raw"] < 1.0 or mk["f_out"] < 1.0:
+            K_raw = K_raw * mk["f_raw"]
+            out_level = out_level * mk["f_out"]
+            cond["raw_level"] = float(cond["raw_level"] * mk["f_raw"])
+            cam, noise_rel, blur_px, noise_factor, tone_gamma = make_camera(K_raw, out_level, cond["raw_level"])
+        blur_px_edge = float(cam.measure_blur(pc.spec.paper, Ec_centre, kernel, contrast=0.04))
     if shine:
 
         def specf(P):
@@ -786,9 +820,17 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
     if shine:
         sparkle = np.clip(1 + 0.3 * n1, 0.2, None)
         rad += (ks * spec * sparkle * V * (1 - 0.5 * hair_layer.A))[..., None]
+    marker_hairs = []
+    if mk is not None and mk["present"]:
+        marker_hairs = M.composite(seed, mk, rad, E, irr_plane, V, hair_w, HAIR_COLOURS, hair_class)
     rad *= illum.astype(np.float32)
     del refl
     hairA = hair_layer.A
+    if mk is not None and mk["present"] and mk.get("hair_A") is not None:
+        # hairs lying over the card reach the skin beside it too: they count in dots' hair_cover
+        hairA = hairA.copy()
+        ya_, yb_, xa_, xb_ = mk["hair_box"]
+        hairA[ya_:yb_, xa_:xb_] = 1 - (1 - hairA[ya_:yb_, xa_:xb_]) * (1 - mk["hair_A"])
     del flake_layer
 
     # ---- optics and camera ---------------------------------------------------------------------
@@ -815,15 +857,40 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
     ext = "png" if cond["codec"] == "png" else "jpg"
 
     # ---- truth --------------------------------------------------------------------------------
+    on_card = None
+    hide = np.zeros(len(dots), bool)
+    near_card = np.zeros(len(dots), bool)
+    if mk is not None and mk["present"]:
+        # the card hides what lies under it: dots and point-like distractors centred under it
+        on_card = M.card_mask(mk, H, W)
+        if dot_meta:
+            ii = np.array([q[0] for q in dot_meta])
+            mx_ = np.array([q[1] for q in dot_meta])
+            my_ = np.array([q[2] for q in dot_meta])
+            hide[ii] = M.inside_card(mk, mx_, my_)
+            near_card[ii] = M.inside_card(mk, mx_, my_, pad_mm=0.3) & ~hide[ii]
+        keep = []
+        for q in distractors:
+            if q["path"] is None and bool(M.inside_card(mk, np.array(q["x"]), np.array(q["y"]))):
+                continue
+            keep.append(q)
+        distractors = keep + marker_hairs
     region_poly = None
     if smp and region.kind != "none":
         bxs, bys = geom.project(geom.uv_to_P(region.boundary[:, 0], region.boundary[:, 1]))
         poly = clip_polygon(np.stack([bxs, bys], axis=1), -0.5, -0.5, W - 0.5, H - 0.5)
         region_poly = [[r4(a, 2), r4(b, 2)] for a, b in poly]
         mask = region.inside(u, v)
+        if on_card is not None:
+            hidden_area = float(dA[mask & on_card].sum(dtype=np.float64) / 100.0)
+            mask &= ~on_card
         area_cm2 = float(dA[mask].sum(dtype=np.float64) / 100.0)
     else:
-        area_cm2 = float(dA.sum(dtype=np.float64) / 100.0)
+        if on_card is not None:
+            hidden_area = float(dA[on_card].sum(dtype=np.float64) / 100.0)
+            area_cm2 = float(dA[~on_card].sum(dtype=np.float64) / 100.0)
+        else:
+            area_cm2 = float(dA.sum(dtype=np.float64) / 100.0)
 
     fw_all = np.zeros(len(dots))
     for i, d in enumerate(dots):
@@ -847,6 +914,8 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
     n_in = 0
     for i, x0, y0, xi, yi, snr, hw in dot_meta:
         d = dots[i]
+        if hide[i]:
+            continue
         if i in eq:
             e = eq[i]
             Ji = J[i]
@@ -889,6 +958,8 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
             "local_px_per_mm": r4(lsc, 3), "peak_od_actual": r4(apk, 4), "eccentricity": r4(ecc, 3),
             "angle_deg": r4(ang, 1), "hair_cover": r4(occl, 3), "reinked": d["reinked"], "fade": r4(d["fade"], 3),
         })
+        if on_card is not None:
+            truth_dots[-1]["near_marker"] = bool(near_card[i])
     dens = n_in / area_cm2 if area_cm2 > 0 else 0.0
     fade_mean = float(np.mean([q["fade"] for q in truth_dots if not q["near_limit"]])) if truth_dots else None
     skin_lab_c = rgb_to_lab(srgb_decode(cam.encode_colour(base, 1.0)))
@@ -928,14 +999,20 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None):
         "dots": truth_dots,
         "distractors": distractors,
     }
+    if mk is not None:
+        if mk["present"]:
+            truth["marker"] = M.truth_block(mk, geom, cam, cond, blur_px, sig_psf_px, blur_px_edge, int(hide.sum()),
+                                            hidden_area, Ec_centre, float(E[H // 2, W // 2]))
+        else:
+            truth["marker"] = M.truth_block(mk, None, None, cond, None, None, None, 0, 0.0, None, None)
     if timing is not None:
         timing["seconds"] = time.time() - t_start
     return data, ext, truth
 
 
-def write_photo(seed, kind, max_px, out_dir):
+def write_photo(seed, kind, max_px, out_dir, marker=None):
     timing = {}
-    data, ext, truth = render(seed, kind, max_px, timing)
+    data, ext, truth = render(seed, kind, max_px, timing, marker=marker)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "h%d.%s" % (seed, ext))
     with open(path, "wb") as f:

@@ -8,7 +8,11 @@
   (dot second moment at the local scale, plus the camera blur stated in the truth);
 - with --ink: the photo is re-rendered (same seed) and the luminance OD of the SCENE (before the
   camera) is integrated over each isolated dot, times the scalp area of each pixel, and compared
-  with the truth's ink."""
+  with the truth's ink;
+- with a calibration card (truth `marker`): the recorded corners sit on the rendered frame (the
+  frame band just inside each outer corner is dark, the paper just outside it is bright) and the
+  frame's outer edges lie where the truth's exact outline says (50 % crossing of the luminance
+  profile across each side's midpoint)."""
 
 import json
 import os
@@ -134,12 +138,24 @@ def check_photo(dirname, t, ink=False):
     if ratios:
         res["sigma_ratio_median"] = float(np.median(ratios))
         res["sigma_ratio_p10_p90"] = [float(np.percentile(ratios, 10)), float(np.percentile(ratios, 90))]
+    if t.get("marker") is not None:
+        res["marker"] = check_marker(t, Y)
     if ink and t["dots"]:
         from .render import render
 
         dbg = {}
         kind = "mixed" if t["conditions"]["kind"] == "smp" else t["conditions"]["kind"]
-        render(t["seed"], kind, max(t["width"], t["height"]), debug=dbg)
+        max_px, marker = max(t["width"], t["height"]), None
+        m = t.get("marker")
+        if m is not None:
+            from .marker import Spec
+
+            if m.get("args", {}).get("max_px"):
+                max_px = m["args"]["max_px"]  # the --max-px the photo was made with
+            elif m.get("frame_enlarged"):
+                max_px = max(m["frame_enlarged"]["from"])
+            marker = {"mode": m["args"]["mode"], "spec": Spec(), "max_px": m["args"]["marker_max_px"]}
+        render(t["seed"], kind, max_px, debug=dbg, marker=marker)
         odl = dbg["ink_od_lum"]
         dA = dbg["dA"]
         rel = []
@@ -156,6 +172,89 @@ def check_photo(dirname, t, ink=False):
             res["ink_rel_err_median"] = float(np.median(rel))
             res["ink_rel_err_max_abs"] = float(np.max(np.abs(rel)))
     return res
+
+
+def _bilinear(Y, x, y):
+    H, W = Y.shape
+    x = np.clip(np.asarray(x, dtype=np.float64), 0, W - 1.001)
+    y = np.clip(np.asarray(y, dtype=np.float64), 0, H - 1.001)
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = x - x0, y - y0
+    return (Y[y0, x0] * (1 - fx) * (1 - fy) + Y[y0, x0 + 1] * fx * (1 - fy) + Y[y0 + 1, x0] * (1 - fx) * fy
+            + Y[y0 + 1, x0 + 1] * fx * fy)
+
+
+def check_marker(t, Y):
+    """The card's recorded corners against the rendered frame (sRGB-decoded luminance Y)."""
+    m = t["marker"]
+    if not m["present"]:
+        return {"present": False}
+    H, W = Y.shape
+    s = m["px_per_mm"]
+    cmm = np.asarray(m["corners_mm"])
+    cen = cmm.mean(0)
+    r = max(1.0, 0.12 * s)
+
+    def mean_at(px, py):
+        yy, xx = np.mgrid[-3:4, -3:4] * (r / 3.0)
+        ok = (xx**2 + yy**2) <= r * r
+        return float(_bilinear(Y, px + xx[ok], py + yy[ok]).mean())
+
+    def inside(px, py, pad):
+        return pad <= px <= W - 1 - pad and pad <= py <= H - 1 - pad
+
+    pad = r + 2 + 3 * t["conditions"]["camera_blur_px"]
+    corners = []
+    for k, (cx, cy) in enumerate(m["corners_px"]):
+        d = np.sign(cen - cmm[k])
+        # probes placed from the recorded corner along the card's local axes (J at the centre):
+        # 0.6 mm inside (mid frame band) and 0.4 mm outside (mid paper margin)
+        J = np.asarray(m["jacobian_px_per_mm"])
+        bx, by = np.array([cx, cy]) + J @ (0.6 * d)
+        px_, py_ = np.array([cx, cy]) + J @ (-0.4 * d)
+        if not (inside(bx, by, pad) and inside(px_, py_, pad)) or m["corners_covered"][k]:
+            corners.append(None)
+            continue
+        band, paper = mean_at(bx, by), mean_at(px_, py_)
+        corners.append(round(band / max(paper, 1e-6), 3))
+    # edge position at the midpoint of each side of the exact outline
+    ol = np.asarray(m["frame_outline_px"])
+    cpx = np.asarray(m["centre_px"])
+    offs = []
+    for k in range(4):
+        p, a, b = ol[8 * k + 4], ol[8 * k + 3], ol[8 * k + 5]
+        tang = (b - a) / np.linalg.norm(b - a)
+        nrm = np.array([-tang[1], tang[0]])
+        if nrm @ (p - cpx) < 0:
+            nrm = -nrm  # outward
+        L_out, L_in = 0.4 * s, 0.6 * s
+        if not (inside(*(p + nrm * L_out), pad) and inside(*(p - nrm * L_in), pad)):
+            offs.append(None)
+            continue
+        ts = np.linspace(-L_in, L_out, 401)
+        prof = np.array([_bilinear(Y, p[0] + nrm[0] * ts + tang[0] * q, p[1] + nrm[1] * ts + tang[1] * q)
+                         for q in (-0.5 * r, 0.0, 0.5 * r)]).mean(0)
+        lo = float(np.median(prof[ts < -0.3 * s]))
+        hi = float(np.median(prof[ts > 0.25 * s]))
+        half = 0.5 * (lo + hi)
+        above = np.nonzero(prof >= half)[0]
+        if hi - lo < 0.1 * hi or not len(above):
+            offs.append(None)
+            continue
+        j = above[0]
+        if j == 0:
+            offs.append(None)
+            continue
+        tc = ts[j - 1] + (half - prof[j - 1]) / (prof[j] - prof[j - 1]) * (ts[j] - ts[j - 1])
+        offs.append(round(float(tc), 3))
+    got = [q for q in corners if q is not None]
+    eo = [abs(q) for q in offs if q is not None]
+    tol = 0.5 + 0.5 * t["conditions"]["camera_blur_px"]
+    return {"present": True, "state": m["state"], "corner_band_over_paper": corners,
+            "edge_offset_px": offs,
+            # under hair ("covered") a side's midpoint may be hidden: only the uncovered corners count
+            "ok": bool(got and max(got) < 0.35 and (m["state"] == "covered" or not eo or max(eo) < tol)),
+            "edge_tolerance_px": round(tol, 3)}
 
 
 def main(dirname, ink=False):
