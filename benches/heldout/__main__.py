@@ -1,5 +1,5 @@
 """python -m heldout photos --seed S --count N --out DIR [--max-px 2000] [--kind mixed|bare|stubble_only]
-                          [--marker none|some|all] [--marker-json PATH] [--marker-max-px 3200]
+                          [--marker none|some|all] [--marker-json PATH] [--marker-max-px 3200] [--marker-no-distortion]
 python -m heldout describe DIR
 python -m heldout check DIR [--ink]"""
 
@@ -19,7 +19,8 @@ def cmd_photos(a):
     if a.marker != "none":
         from .marker import Spec
 
-        marker = {"mode": a.marker, "spec": Spec(a.marker_json), "max_px": a.marker_max_px}
+        marker = {"mode": a.marker, "spec": Spec(a.marker_json), "max_px": a.marker_max_px,
+                  "no_distortion": a.marker_no_distortion}
     tot = 0.0
     for s in range(a.seed, a.seed + a.count):
         path, truth, dt = write_photo(s, a.kind, a.max_px, a.out, marker=marker)
@@ -88,6 +89,8 @@ def main(argv=None):
                    help="the card's layout (default: HELDOUT_MARKER_JSON, else fixtures/calibration/marker.json)")
     p.add_argument("--marker-max-px", type=int, default=3200,
                    help="long side up to which a frame too small for the card is enlarged (else no card)")
+    p.add_argument("--marker-no-distortion", action="store_true",
+                   help="diagnostic: photos with a card get a distortion-free lens (the card's image is then a homography)")
     p.set_defaults(fn=cmd_photos)
     d = sub.add_parser("describe", help="one line per photo of a directory")
     d.add_argument("dir")

@@ -510,7 +510,8 @@ def apply_h(Hm, x, y):
 
 
 def truth_block(mk, geom, cam, cond, blur_px, sig_psf_px, blur_px_edge, hidden, hidden_area_cm2, Ec_centre, E0):
-    args = {"mode": mk["mode"], "marker_max_px": mk["marker_max_px"], "max_px": mk["max_px"]}
+    args = {"mode": mk["mode"], "marker_max_px": mk["marker_max_px"], "max_px": mk["max_px"],
+            "no_distortion": bool(mk.get("no_distortion", False))}
     if not mk.get("present"):
         out = {"present": False, "state": "absent", "reason": mk.get("reason"), "args": args}
         if "frame_needed_px" in mk:
@@ -621,6 +622,8 @@ def truth_block(mk, geom, cam, cond, blur_px, sig_psf_px, blur_px_edge, hidden, 
         "tilt_deg": r4(tilt, 3), "tilt_axis_deg": r4(tilt_axis, 2), "tilt_to_line_of_sight_deg": r4(tilt_los, 3),
         "card_vs_scalp_deg": r4(seat, 3), "rotation_deg": r4(rot, 3),
         "camera_blur_px": r4(blur_px, 4), "camera_blur_um": r4(1000 * blur_px / s_card, 3),
+        "camera_blur_px_without_pixel": r4(np.sqrt(max(blur_px**2 - 1 / 12.0, 0.0)), 4),
+        "camera_blur_um_without_pixel": r4(1000 * np.sqrt(max(blur_px**2 - 1 / 12.0, 0.0)) / s_card, 3),
         "camera_blur_px_edge": r4(blur_px_edge, 4), "camera_blur_um_edge": r4(1000 * blur_px_edge / s_card, 3),
         "optical_sigma_px": r4(sig_psf_px, 4), "defocus_radius_px": r4(cond["defocus_radius_px"], 3),
         "motion_px": r4(cond["motion_px"], 3), "jpeg_quality": cond["quality"],

@@ -332,6 +332,9 @@ def render(seed, kind="mixed", max_px=2000, timing=None, debug=None, marker=None
     mk = None
     if marker is not None and marker["mode"] != "none":
         mk = M.plan(seed, cond, marker["mode"], marker["spec"], marker["max_px"], max_px)
+        if marker.get("no_distortion"):
+            cond["k1"] = 0.0  # diagnostic: a distortion-free lens, so the card's image is a homography
+            mk["no_distortion"] = True
     smp = kind == "mixed"
     H, W = cond["height"], cond["width"]
     s = cond["px_per_mm"]

@@ -154,7 +154,8 @@ def check_photo(dirname, t, ink=False):
                 max_px = m["args"]["max_px"]  # the --max-px the photo was made with
             elif m.get("frame_enlarged"):
                 max_px = max(m["frame_enlarged"]["from"])
-            marker = {"mode": m["args"]["mode"], "spec": Spec(), "max_px": m["args"]["marker_max_px"]}
+            marker = {"mode": m["args"]["mode"], "spec": Spec(), "max_px": m["args"]["marker_max_px"],
+                      "no_distortion": m["args"].get("no_distortion", False)}
         render(t["seed"], kind, max_px, debug=dbg, marker=marker)
         odl = dbg["ink_od_lum"]
         dA = dbg["dA"]
