@@ -56,6 +56,16 @@ pub enum WarningCode {
     ColourUnresolved,
     /// Many of a visit's dots are seen at no other visit (strays or a poor photo).
     StrayDetections,
+    /// A marker was expected (`marker.expected`) but none was found.
+    MarkerNotFound,
+    /// A marker seems to lie at the photo's edge, partly out of frame: its scale is not used.
+    MarkerCutOff,
+    /// A marker was seen but its frame is covered or damaged: its scale is not used.
+    MarkerCovered,
+    /// The marker is tilted to the camera beyond `marker.max_tilt_deg`.
+    MarkerTilted,
+    /// Two sources of the scale (caller, marker, device profile) differ by more than 2 %.
+    ScaleDisagrees,
     /// A code written by a later version of smpscope.
     #[serde(other)]
     Other,
@@ -91,6 +101,11 @@ impl WarningCode {
             WarningCode::FewSharedDots => "few_shared_dots",
             WarningCode::ColourUnresolved => "colour_unresolved",
             WarningCode::StrayDetections => "stray_detections",
+            WarningCode::MarkerNotFound => "marker_not_found",
+            WarningCode::MarkerCutOff => "marker_cut_off",
+            WarningCode::MarkerCovered => "marker_covered",
+            WarningCode::MarkerTilted => "marker_tilted",
+            WarningCode::ScaleDisagrees => "scale_disagrees",
             WarningCode::Other => "other",
         }
     }
