@@ -37,6 +37,8 @@ pub struct Params {
     pub detect: DetectParams,
     /// What counts as a pigment dot after its fit (faintness, shape, colour).
     pub measure: MeasureParams,
+    /// Whether to look for the calibration marker, and whether it is expected.
+    pub marker: crate::marker::MarkerParams,
 }
 
 /// The scale a caller may give, px per mm (also a device profile's).
@@ -70,6 +72,7 @@ impl Params {
         }
         range("detect.threshold_sigma", 1.0, 100.0, "", "5").check(d.threshold_sigma)?;
         range("detect.min_roundness", 0.0, 1.0, "", "0.3").check(d.min_roundness)?;
+        self.marker.validate()?;
         let m = &self.measure;
         range("measure.min_peak_od", 0.0, 3.0, "OD", "0.06").check(m.min_peak_od)?;
         range("measure.min_snr", 0.0, 1000.0, "", "3").check(m.min_snr)?;
@@ -91,6 +94,10 @@ pub struct Analysis {
     pub image: ImageInfo,
     /// px per mm and where it came from; null px per mm when unknown.
     pub scale: Scale,
+    /// The calibration marker found in the photo, with its own scale, tilt, blur and white
+    /// balance; null when none was found (and in documents written before markers existed).
+    #[serde(default)]
+    pub marker: Option<crate::marker::Marker>,
     /// Count, density, distributions, spacing and quality of the dots in the treated region.
     pub summary: Summary,
     /// Every accepted dot of the photo (inside the region or not), sorted by y then x.
@@ -164,10 +171,12 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         ));
     }
     let mut warnings = photo.warnings.clone();
-    let scale = scale::resolve(
+    let marker = crate::marker::detect(photo, &params.marker, &mut warnings);
+    let scale = scale::resolve_with_marker(
         &photo.info,
         params.px_per_mm,
         params.camera_blur_um,
+        marker.as_ref(),
         params.device_profiles.as_ref(),
         &mut warnings,
     );
@@ -190,8 +199,10 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         max_diameter_um: params.detect.max_diameter_um,
     };
     let (dots, rejected) = measure::measure_dots(&inputs, &candidates, &params.measure);
+    let dots = crate::marker::off_card(dots, marker.as_ref());
     warnings.extend(dark_patch_warning(rejected.dark_patch));
     let region = region_from_roi.unwrap_or_else(|| region_of_dots(&dots, photo));
+    let region = crate::marker::exclude_card(region, marker.as_ref(), photo.width(), photo.height());
     let figures = PhotoFigures {
         noise_od: noise,
         clipped_fraction: clipped,
@@ -202,6 +213,7 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         schema: ANALYSIS_SCHEMA.into(),
         image: photo.info.clone(),
         scale,
+        marker,
         summary,
         dots,
         warnings: warning::messages(&warnings),

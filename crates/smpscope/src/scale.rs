@@ -17,6 +17,8 @@ use crate::warning::{Warning, WarningCode};
 pub enum ScaleSource {
     /// Given by the caller (`px_per_mm`).
     Caller,
+    /// From the calibration marker found in the photo (see [`crate::marker`]).
+    Marker,
     /// From the device profile matched on the photo's EXIF camera make and model.
     DeviceProfile,
     /// Unknown: lengths, areas, ink and density are null.
@@ -131,10 +133,75 @@ pub fn resolve(
     profiles: Option<&DeviceProfiles>,
     warnings: &mut Vec<Warning>,
 ) -> Scale {
+    resolve_with_marker(info, px_per_mm, camera_blur_um, None, profiles, warnings)
+}
+
+/// Relative difference between two scale sources above which a warning says they disagree.
+pub const DISAGREEMENT: f64 = 0.02;
+
+/// As [`resolve`], with the calibration marker found in the photo: the caller's scale, else the
+/// marker's, else the device profile's; the camera blur in the same order. Where two sources
+/// are given and differ by more than [`DISAGREEMENT`], a `scale_disagrees` warning names them.
+pub fn resolve_with_marker(
+    info: &ImageInfo,
+    px_per_mm: Option<f64>,
+    camera_blur_um: Option<f64>,
+    marker: Option<&crate::marker::Marker>,
+    profiles: Option<&DeviceProfiles>,
+    warnings: &mut Vec<Warning>,
+) -> Scale {
     let profile = match (profiles, &info.camera_make, &info.camera_model) {
         (Some(p), Some(make), Some(model)) => p.find(make, model),
         _ => None,
     };
+    let sources = [
+        ("the caller's", px_per_mm),
+        ("the marker's", marker.map(|m| m.px_per_mm)),
+        ("the device profile's", profile.map(|p| p.px_per_mm)),
+    ];
+    let given: Vec<(&str, f64)> = sources.iter().filter_map(|(n, v)| v.map(|v| (*n, v))).collect();
+    if let [(first, a), rest @ ..] = given.as_slice() {
+        for (other, b) in rest {
+            if (a / b - 1.0).abs() > DISAGREEMENT {
+                warnings.push(Warning::new(
+                    WarningCode::ScaleDisagrees,
+                    format!(
+                        "{first} scale ({a:.2} px/mm, used) and {other} ({b:.2} px/mm) differ by {:.1} %: check the marker's print size, the distance or the profile",
+                        100.0 * (a / b - 1.0)
+                    ),
+                ));
+            }
+        }
+    }
+    let marker_blur = marker.and_then(|m| m.camera_blur_um);
+    if let (None, Some(m)) = (px_per_mm, marker) {
+        let scale = Scale {
+            px_per_mm: Some(m.px_per_mm),
+            source: ScaleSource::Marker,
+            camera_blur_um: camera_blur_um.or(marker_blur).or(profile.and_then(|p| p.blur_um)),
+        };
+        blur_warning(&scale, warnings);
+        return scale;
+    }
+    let camera_blur_um = camera_blur_um.or(marker_blur);
+    resolve_without_marker(px_per_mm, camera_blur_um, profile, warnings)
+}
+
+fn blur_warning(scale: &Scale, warnings: &mut Vec<Warning>) {
+    if scale.px_per_mm.is_some() && scale.camera_blur_um.is_none() {
+        warnings.push(Warning::new(
+            WarningCode::BlurUnknown,
+            "camera blur unknown: spread_um includes the camera's own blur (give camera_blur_um or a device profile with blur_um)",
+        ));
+    }
+}
+
+fn resolve_without_marker(
+    px_per_mm: Option<f64>,
+    camera_blur_um: Option<f64>,
+    profile: Option<&DeviceProfile>,
+    warnings: &mut Vec<Warning>,
+) -> Scale {
     let scale = match (px_per_mm, profile) {
         (Some(s), _) => Scale {
             px_per_mm: Some(s),
@@ -154,12 +221,7 @@ pub fn resolve(
             Scale { px_per_mm: None, source: ScaleSource::None, camera_blur_um }
         }
     };
-    if scale.px_per_mm.is_some() && scale.camera_blur_um.is_none() {
-        warnings.push(Warning::new(
-            WarningCode::BlurUnknown,
-            "camera blur unknown: spread_um includes the camera's own blur (give camera_blur_um or a device profile with blur_um)",
-        ));
-    }
+    blur_warning(&scale, warnings);
     scale
 }
 
