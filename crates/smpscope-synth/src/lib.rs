@@ -29,6 +29,7 @@ pub mod encode;
 pub mod evaluate;
 pub mod evaluate_series;
 pub mod hair;
+pub mod marker;
 pub mod profile;
 pub mod raster;
 pub mod region;

@@ -85,7 +85,7 @@ fn layout_with(spec: &SceneSpec, dots: Option<&[DotInstance]>) -> Layout {
     Layout::new(spec, skin, region, dots, dot_k, hair::distractors(spec))
 }
 
-fn layout(spec: &SceneSpec) -> Layout {
+pub(crate) fn layout(spec: &SceneSpec) -> Layout {
     layout_with(spec, None)
 }
 
@@ -102,7 +102,7 @@ pub fn render_linear(spec: &SceneSpec) -> Vec<[f32; 3]> {
     compose(spec, &layout(spec))
 }
 
-fn compose(spec: &SceneSpec, l: &Layout) -> Vec<[f32; 3]> {
+pub(crate) fn compose(spec: &SceneSpec, l: &Layout) -> Vec<[f32; 3]> {
     let (w, h) = (spec.width as usize, spec.height as usize);
     let buckets = raster::bucket(&l.absorbers, h);
     let mut img = vec![[0.0f32; 3]; w * h];
@@ -197,7 +197,7 @@ impl Quantiser {
 }
 
 /// Camera blur (separable, edge-replicating), noise and quantisation into an 8-bit image.
-fn camera(spec: &SceneSpec, mut img: Vec<[f32; 3]>) -> RgbImage {
+pub(crate) fn camera(spec: &SceneSpec, mut img: Vec<[f32; 3]>) -> RgbImage {
     let (w, h) = (spec.width as usize, spec.height as usize);
     let blur = spec.camera_blur_px > 1e-6;
     let kernel = if blur { blur_kernel(spec.camera_blur_px) } else { vec![1.0] };
@@ -273,7 +273,7 @@ pub(crate) fn render_layout(spec: &SceneSpec, l: &Layout) -> (Scene, Vec<usize>)
 
 /// The truth of a layout: every dot whose centre is in the frame (ids in order), the region's area
 /// and density, and the conditions; also returns, for each truth dot, its index in `l.dots`.
-fn truth(spec: &SceneSpec, l: &Layout) -> (Truth, Vec<usize>) {
+pub(crate) fn truth(spec: &SceneSpec, l: &Layout) -> (Truth, Vec<usize>) {
     let ppm = spec.px_per_mm;
     let (w, h) = (spec.width, spec.height);
     let idx = dots_in_frame(spec, l);
