@@ -180,6 +180,9 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
         params.device_profiles.as_ref(),
         &mut warnings,
     );
+    // The card is painted over from the skin around it: its paper and print are not skin.
+    let filled = marker.as_ref().map(|m| photo.with_polygon_filled(&m.card_px));
+    let photo = filled.as_ref().unwrap_or(photo);
     let region_from_roi =
         params.roi.as_ref().map(|r| Region::from_roi(r, photo.width(), photo.height())).transpose()?;
     let working = scale.px_per_mm.unwrap_or_else(|| detect::working_scale(photo));
@@ -201,7 +204,7 @@ pub fn analyze_photo(photo: &Photo, params: &Params) -> Result<Analysis> {
     let (dots, rejected) = measure::measure_dots(&inputs, &candidates, &params.measure);
     let dots = crate::marker::off_card(dots, marker.as_ref());
     warnings.extend(dark_patch_warning(rejected.dark_patch));
-    let region = region_from_roi.unwrap_or_else(|| region_of_dots(&dots, photo));
+    let region = region_from_roi.unwrap_or_else(|| region_of_dots(&dots, photo, marker.as_ref()));
     let region = crate::marker::exclude_card(region, marker.as_ref(), photo.width(), photo.height());
     let figures = PhotoFigures {
         noise_od: noise,
@@ -266,10 +269,11 @@ fn dark_patch_warning(dark_patch: usize) -> Option<Warning> {
 }
 
 /// The treated region found from the dots, at their median nearest-neighbour spacing.
-fn region_of_dots(dots: &[Dot], photo: &Photo) -> Region {
+fn region_of_dots(dots: &[Dot], photo: &Photo, marker: Option<&crate::marker::Marker>) -> Region {
     let points: Vec<(f64, f64)> = dots.iter().map(|d| (d.x, d.y)).collect();
     let mut nn = summary::nearest_neighbour_px(&points);
     let spacing = if nn.is_empty() { f64::NAN } else { crate::stats::quantile(&mut nn, 0.5) };
+    let points = crate::marker::dotted_card(points, marker, spacing);
     Region::from_dots(&points, spacing, photo.width(), photo.height())
 }
 

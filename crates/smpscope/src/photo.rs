@@ -13,6 +13,7 @@ use crate::warning::Warning;
 mod chroma;
 mod decode;
 mod exif;
+mod fill;
 #[cfg(feature = "heic")]
 mod heic;
 pub use chroma::CHROMA_BLUR_VARIANCE;

@@ -54,14 +54,15 @@ pub fn search(photo: &Photo) -> Found {
             continue;
         }
         let Some(quad) = quad_of(&c.pixels) else { continue };
+        // The frame covers 0.31 of its outer square; hair or a finger on it adds to that.
         let fill = c.pixels.len() as f64 / polygon_area(&quad);
-        if !(0.12..0.6).contains(&fill) {
-            continue;
-        }
         let px = quad.map(|[x, y]| [(x + 0.5) * factor as f64 - 0.5, (y + 0.5) * factor as f64 - 0.5]);
         match verify(photo, &px) {
-            Some((h, score, true)) => found.markers.push((h, score)),
-            Some((_, _, false)) => found.partial = true,
+            Some((h, score, true)) if (0.12..0.6).contains(&fill) => found.markers.push((h, score)),
+            // A dark frame on paper, but not the card's shape or pattern in full: covered. (The
+            // card's own filled squares, fill near 1, are not frames.)
+            Some(_) if fill < 0.8 => found.partial = true,
+            Some(_) => {}
             None => {}
         }
     }
@@ -163,7 +164,9 @@ fn components(mask: &[bool], w: usize, h: usize) -> Vec<Component> {
     out
 }
 
-/// A large dark shape cut by the edge with paper inside its box: a marker partly out of frame.
+/// A large dark shape cut by the edge with paper in its box: thin (under 0.6 of its box),
+/// and its box a fifth or more flat bright paper (over 1.8 times the photo's median, quartiles
+/// within 15 %) against which the shape is black (its median under a quarter of the paper's).
 fn bright_inside(plane: &Plane, c: &Component, photo_median: f64) -> bool {
     let (x0, x1) = c.pixels.iter().fold((usize::MAX, 0), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (y0, y1) = c.pixels.iter().fold((usize::MAX, 0), |(a, b), p| (a.min(p.1), b.max(p.1)));
@@ -171,13 +174,25 @@ fn bright_inside(plane: &Plane, c: &Component, photo_median: f64) -> bool {
     if c.pixels.len() as f64 > 0.6 * box_area {
         return false;
     }
-    let mut bright = 0usize;
+    let mut bright: Vec<f64> = Vec::new();
     for y in y0..=y1 {
         for x in x0..=x1 {
-            bright += usize::from(plane.at(x, y) as f64 > 1.8 * photo_median);
+            let v = plane.at(x, y) as f64;
+            if v > 1.8 * photo_median {
+                bright.push(v);
+            }
         }
     }
-    bright as f64 > 0.2 * box_area
+    if (bright.len() as f64) < 0.2 * box_area {
+        return false;
+    }
+    let (p25, paper, p75) = (
+        crate::stats::quantile(&mut bright, 0.25),
+        crate::stats::quantile(&mut bright, 0.5),
+        crate::stats::quantile(&mut bright, 0.75),
+    );
+    let mut dark: Vec<f64> = c.pixels.iter().map(|&(x, y)| plane.at(x, y) as f64).collect();
+    p25 > 0.85 * p75 && crate::stats::quantile(&mut dark, 0.5) < 0.25 * paper
 }
 
 /// Four corners of a convex dark shape, clockwise on screen: the farthest point from the

@@ -33,7 +33,9 @@ pub use white::WhiteBalance;
 pub struct MarkerParams {
     /// Whether to look for the marker at all (default true).
     pub detect: bool,
-    /// Whether a marker should be in every photo: then its absence is a warning (default false).
+    /// Whether a marker should be in every photo (default false): then its absence is a
+    /// warning, `marker_cut_off` where a black frame on paper is cut by the photo's edge and
+    /// `marker_not_found` otherwise.
     pub expected: bool,
     /// Tilt of the card to the camera, degrees, above which a warning says the photo is too
     /// oblique for its figures to hold across the frame (default 20; 5-60).
@@ -143,7 +145,8 @@ pub fn detect(photo: &Photo, params: &MarkerParams, warnings: &mut Vec<Warning>)
             WarningCode::MarkerCovered,
             "a marker was seen but its frame is partly covered or damaged (hair, a finger, glare): its scale is not used",
         ));
-    } else if found.cut_off {
+    } else if found.cut_off && params.expected {
+        // Only where a marker is expected: black-on-white graphics cut by the edge look alike.
         warnings.push(Warning::new(
             WarningCode::MarkerCutOff,
             "a marker seems to lie at the edge of the photo, partly out of frame: its scale is not used; keep the whole card in the frame",
@@ -230,4 +233,45 @@ pub fn exclude_card(
         Some(m) => region.excluding(&m.card_px, width, height),
         None => region,
     }
+}
+
+/// The dots' positions for finding the treated region, with the card dotted at `spacing` px
+/// (a hexagonal lattice) where dots surround it (7 of 10 points on a ring two spacings outside
+/// the card have a dot within 1.5 spacings): a card laid on the treated area then leaves no
+/// hole that would make the region's edge (it is taken off the region afterwards). A card on
+/// untreated skin is left as it is.
+pub fn dotted_card(mut points: Vec<(f64, f64)>, marker: Option<&Marker>, spacing: f64) -> Vec<(f64, f64)> {
+    let Some(m) = marker else { return points };
+    if !(spacing.is_finite() && spacing >= 2.0) || points.len() < 12 {
+        return points;
+    }
+    let c = [0.25 * m.card_px.iter().map(|p| p[0]).sum::<f64>(), 0.25 * m.card_px.iter().map(|p| p[1]).sum::<f64>()];
+    let half =
+        0.5 * (m.card_px[0][0] - m.card_px[2][0]).hypot(m.card_px[0][1] - m.card_px[2][1]) / std::f64::consts::SQRT_2;
+    let grow = 1.0 + 2.0 * spacing / half.max(1.0);
+    let ring: Vec<[f64; 2]> = (0..40)
+        .map(|k| {
+            let (a, b) = (m.card_px[k / 10], m.card_px[(k / 10 + 1) % 4]);
+            let t = (k % 10) as f64 / 10.0;
+            let p = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+            [c[0] + grow * (p[0] - c[0]), c[1] + grow * (p[1] - c[1])]
+        })
+        .collect();
+    let near = |q: &[f64; 2]| points.iter().any(|p| (p.0 - q[0]).hypot(p.1 - q[1]) <= 1.5 * spacing);
+    let (x1, y1) = points.iter().fold((0.0f64, 0.0f64), |a, p| (a.0.max(p.0), a.1.max(p.1)));
+    let in_frame: Vec<&[f64; 2]> =
+        ring.iter().filter(|q| q[0] >= 0.0 && q[1] >= 0.0 && q[0] <= x1 && q[1] <= y1).collect();
+    if in_frame.is_empty() || (in_frame.iter().filter(|q| near(q)).count() as f64) < 0.7 * in_frame.len() as f64 {
+        return points;
+    }
+    let (row, n) = (spacing * 3f64.sqrt() / 2.0, (2.0 * half / spacing).ceil() as i64 + 2);
+    for j in -n..=n {
+        for i in -n..=n {
+            let (x, y) = (c[0] + (i as f64 + 0.5 * (j & 1) as f64) * spacing, c[1] + j as f64 * row);
+            if on_card(m, x, y) {
+                points.push((x, y));
+            }
+        }
+    }
+    points
 }
