@@ -28,6 +28,9 @@ pub struct Found {
     pub cut_off: bool,
     /// A frame-like quadrilateral whose pattern matched only in part (covered or damaged).
     pub partial: bool,
+    /// A flat white area of the size of the card's interior, away from the photo's edges: paper
+    /// whose frame was not found in full.
+    pub paper: bool,
 }
 
 struct Component {
@@ -67,11 +70,38 @@ pub fn search(photo: &Photo) -> Found {
         }
     }
     found.markers.sort_by(|a, b| b.1.total_cmp(&a.1));
+    found.paper = paper_seen(&plane, factor, photo_median);
     found
 }
 
-/// Dark: under 0.3 of the brightest light nearby (blocks of 16 px, 5 x 5 blocks around).
+/// Whether a flat bright area (over 1.8 times the photo's median and half the brightest light
+/// nearby, quartiles within 15 %) of at least half the card's interior lies away from the edges.
+fn paper_seen(plane: &Plane, factor: usize, photo_median: f64) -> bool {
+    let reference = local_max(plane);
+    let bright: Vec<bool> = (0..plane.data.len())
+        .map(|i| {
+            let v = plane.data[i] as f64;
+            v > 1.8 * photo_median && v > 0.5 * reference[i] as f64
+        })
+        .collect();
+    let interior = 0.5 * (CARD_MM - 2.0 * FRAME_IN).powi(2) * (MIN_PX_PER_MM / factor as f64).powi(2);
+    components(&bright, plane.width, plane.height).iter().any(|c| {
+        if c.touches_border || (c.pixels.len() as f64) < interior {
+            return false;
+        }
+        let mut v: Vec<f64> = c.pixels.iter().map(|&(x, y)| plane.at(x, y) as f64).collect();
+        crate::plane::quantile(&mut v, 0.25) > 0.85 * crate::plane::quantile(&mut v, 0.75)
+    })
+}
+
+/// Dark: under 0.3 of the brightest light nearby ([`local_max`]).
 fn dark_mask(plane: &Plane) -> Vec<bool> {
+    let reference = local_max(plane);
+    (0..plane.data.len()).map(|i| reference[i] > 0.0 && plane.data[i] < 0.3 * reference[i]).collect()
+}
+
+/// The brightest light near each pixel: the maximum over blocks of 16 px, 5 x 5 blocks around.
+fn local_max(plane: &Plane) -> Vec<f32> {
     const B: usize = 16;
     let (bw, bh) = (plane.width.div_ceil(B), plane.height.div_ceil(B));
     let mut bmax = vec![0.0f32; bw * bh];
@@ -91,13 +121,7 @@ fn dark_mask(plane: &Plane) -> Vec<bool> {
         m
     };
     let reference: Vec<f32> = (0..bw * bh).map(|i| near(i % bw, i / bw)).collect();
-    (0..plane.data.len())
-        .map(|i| {
-            let (x, y) = (i % plane.width, i / plane.width);
-            let r = reference[(y / B) * bw + x / B];
-            r > 0.0 && plane.data[i] < 0.3 * r
-        })
-        .collect()
+    (0..plane.data.len()).map(|i| reference[(i / plane.width / B) * bw + (i % plane.width) / B]).collect()
 }
 
 /// Morphological opening with a 3 x 3 square: takes off hairs and lines under 3 px wide.

@@ -140,7 +140,9 @@ pub fn detect(photo: &Photo, params: &MarkerParams, warnings: &mut Vec<Warning>)
             None => covered = true,
         }
     }
-    if covered {
+    // Paper without its frame, where a marker is expected: covered (a lock of hair over it
+    // joins its frame to dark skin), not cut off.
+    if covered || (params.expected && found.paper) {
         warnings.push(Warning::new(
             WarningCode::MarkerCovered,
             "a marker was seen but its frame is partly covered or damaged (hair, a finger, glare): its scale is not used",
