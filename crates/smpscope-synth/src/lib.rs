@@ -30,6 +30,7 @@ pub mod evaluate;
 pub mod evaluate_series;
 pub mod hair;
 pub mod marker;
+pub mod marker_eval;
 pub mod profile;
 pub mod raster;
 pub mod region;
