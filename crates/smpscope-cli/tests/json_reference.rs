@@ -80,6 +80,12 @@ fn every_key_the_command_writes_is_in_the_reference() {
     let docs = read(&analysis);
     let paths = assert_documented(&reference, &docs[0]);
     assert!(paths.contains("dots[].diameter_um") && paths.contains("summary.distributions.ink.p90"));
+    // A photo with the calibration marker: the marker block.
+    let with_marker = out.path().join("m.json");
+    let photo = repo("fixtures/photos/marker-demo.jpg");
+    assert_eq!(smpscope(&["analyze", arg(&photo), "--json", arg(&with_marker), "-q"]), Some(0));
+    let paths = assert_documented(&reference, &read(&with_marker)[0]);
+    assert!(paths.contains("marker.white_balance.gains") && paths.contains("marker.tilt_deg"));
 
     let track = out.path().join("t.json");
     let visits: Vec<PathBuf> = (1..=3).map(|n| repo(&format!("fixtures/patient/visit-{n}.jpg"))).collect();
