@@ -146,9 +146,18 @@ class Analysis:
 
     @property
     def scale(self) -> dict[str, Any]:
-        """``px_per_mm`` (None when unknown), its ``source`` (caller, device_profile, none) and
-        ``camera_blur_um``."""
+        """``px_per_mm`` (None when unknown), its ``source`` (caller, marker, device_profile,
+        none, in that order of precedence) and ``camera_blur_um``."""
         return self._doc["scale"]
+
+    @property
+    def marker(self) -> dict[str, Any] | None:
+        """The calibration marker found in the photo, None without one: its own
+        ``px_per_mm`` and 95 % ``px_per_mm_interval`` (px/mm), ``tilt_deg`` and
+        ``tilt_interval_deg`` (degrees), ``camera_blur_um`` and its interval (um),
+        ``white_balance`` (``gains`` on linear R, G, B, ``exposure``, ``residual_de``),
+        ``corners_px`` and ``card_px`` (px), ``homography`` (card mm to photo px)."""
+        return self._doc.get("marker")
 
     @property
     def warnings(self) -> list[str]:
@@ -361,6 +370,9 @@ def _summary_row(a: Analysis) -> dict[str, Any]:
         "px_per_mm": a.scale["px_per_mm"],
         "scale_source": a.scale["source"],
         "camera_blur_um": a.scale.get("camera_blur_um"),
+        "marker_px_per_mm": (a.marker or {}).get("px_per_mm"),
+        "marker_tilt_deg": (a.marker or {}).get("tilt_deg"),
+        "marker_camera_blur_um": (a.marker or {}).get("camera_blur_um"),
         "dot_count": s["dot_count"],
         "density_per_cm2": s["density_per_cm2"],
         "ink_per_cm2": s.get("ink_per_cm2"),
@@ -380,7 +392,9 @@ def summaries(results: Iterable[Result]):
     """A tidy table of per-photo summaries, one row per photo (failures included, with
     ``ok`` False and the error), in the order given: a pandas DataFrame when pandas is
     installed, else a dict of numpy arrays. Columns: source, ok, error_kind, error,
-    captured_at, width, height, px_per_mm, scale_source, dot_count, density_per_cm2
+    captured_at, width, height, px_per_mm, scale_source, camera_blur_um, marker_px_per_mm,
+    marker_tilt_deg, marker_camera_blur_um (the calibration marker's own figures, None without
+    one), dot_count, density_per_cm2
     (dots/cm^2), ink_per_cm2 (OD*mm^2/cm^2), region_* (area_cm2, area_px, method),
     <measure>_median/_p10/_p90 for diameter_um, spread_um, fwhm_um (um), peak_od, ink
     (OD*mm^2), delta_e; nn_*_mm (mm), nn_median_px, clark_evans, quality_*, rejected_*, coverage, warnings (count)."""

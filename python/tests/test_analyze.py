@@ -252,3 +252,15 @@ def test_results_equal_the_command_document():
     cli = cli[0] if isinstance(cli, list) else cli
     py = smpscope.analyze(str(PHOTOS / "demo-1.jpg"), px_per_mm=40).to_dict()
     assert cli == py
+
+
+def test_the_calibration_marker_gives_the_scale_and_is_reported():
+    a = smpscope.analyze(PHOTOS / "marker-demo.jpg")
+    truth = json.loads((PHOTOS / "marker-demo.marker.json").read_text())
+    assert a.scale["source"] == "marker"
+    assert abs(a.marker["px_per_mm"] / truth["px_per_mm"] - 1) < 0.005
+    assert abs(a.marker["tilt_deg"] - truth["tilt_deg"]) < 1
+    row = smpscope.summaries([a])
+    value = row["marker_px_per_mm"][0] if hasattr(row, "columns") else row["marker_px_per_mm"][0]
+    assert value == a.marker["px_per_mm"]
+    assert smpscope.analyze(PHOTOS / "demo-1.jpg", px_per_mm=40).marker is None
