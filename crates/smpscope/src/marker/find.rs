@@ -90,7 +90,7 @@ fn paper_seen(plane: &Plane, factor: usize, photo_median: f64) -> bool {
             return false;
         }
         let mut v: Vec<f64> = c.pixels.iter().map(|&(x, y)| plane.at(x, y) as f64).collect();
-        crate::plane::quantile(&mut v, 0.25) > 0.85 * crate::plane::quantile(&mut v, 0.75)
+        crate::stats::quantile(&mut v, 0.25) > 0.85 * crate::stats::quantile(&mut v, 0.75)
     })
 }
 
