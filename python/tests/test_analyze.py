@@ -260,7 +260,5 @@ def test_the_calibration_marker_gives_the_scale_and_is_reported():
     assert a.scale["source"] == "marker"
     assert abs(a.marker["px_per_mm"] / truth["px_per_mm"] - 1) < 0.005
     assert abs(a.marker["tilt_deg"] - truth["tilt_deg"]) < 1
-    row = smpscope.summaries([a])
-    value = row["marker_px_per_mm"][0] if hasattr(row, "columns") else row["marker_px_per_mm"][0]
-    assert value == a.marker["px_per_mm"]
+    assert smpscope.summaries([a])["marker_px_per_mm"][0] == a.marker["px_per_mm"]
     assert smpscope.analyze(PHOTOS / "demo-1.jpg", px_per_mm=40).marker is None
