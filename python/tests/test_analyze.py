@@ -22,7 +22,8 @@ def test_analyze_a_path_in_physical_units():
     assert a.scale == {"px_per_mm": t["px_per_mm"], "source": "caller", "camera_blur_um": t["camera_blur_um"]}
     doc = json.loads(a.to_json())
     assert doc["schema"] == smpscope.ANALYSIS_SCHEMA == "smpscope.analysis/1"
-    assert set(doc) == {"schema", "image", "scale", "summary", "dots", "warnings", "warning_codes"}
+    assert set(doc) == {"schema", "image", "scale", "marker", "summary", "dots", "warnings", "warning_codes"}
+    assert doc["marker"] is None  # no calibration card in this photo
     assert len(doc["dots"]) >= s["dot_count"]
 
 
