@@ -179,7 +179,7 @@ pub fn summarise(
     }
     Summary {
         dot_count: inside.len(),
-        density_per_cm2: area_cm2.map(|a| inside.len() as f64 / a),
+        density_per_cm2: area_cm2.filter(|&a| a > 0.0).map(|a| inside.len() as f64 / a),
         ink_per_cm2: area_cm2.filter(|&a| a > 0.0).map(|a| inside.iter().filter_map(|d| d.ink).sum::<f64>() / a + 0.0),
         region: RegionSummary { method: region.method, area_cm2, area_px: region.area_px },
         distributions: Distributions {
