@@ -35,9 +35,16 @@ fn main() {
     let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let (n, seed0) = (args.first().copied().unwrap_or(36), args.get(1).copied().unwrap_or(10_000));
     let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(seed0);
+    let density_only = std::env::var("MARKER_DENSITY_ONLY").is_ok();
+    main_set(&mut r, n, seed0, density_only);
+    tilt_set(&mut r, n, seed0, density_only);
+    density_set(&mut r, n, seed0);
+}
+
+/// The main set: `n` photos at 10-120 px/mm, tilt 0-30 degrees; a row each and the summary.
+fn main_set(r: &mut rand_chacha::ChaCha8Rng, n: u64, seed0: u64, density_only: bool) {
     println!("  seed    px/mm  tilt blur skin  jpeg found  scale%   in95  tilt°  blurpx  wb dE  secs");
     let mut main_set = Vec::new();
-    let density_only = std::env::var("MARKER_DENSITY_ONLY").is_ok();
     for k in 0..n {
         let ppm = (r.random_range(10f64.ln()..=120f64.ln())).exp();
         let tilt = r.random_range(0.0..=30.0);
@@ -50,12 +57,17 @@ fn main() {
         main_set.push(s);
     }
     let found: Vec<&Score> = main_set.iter().filter(|s| s.found).collect();
+    println!("\nmain set: {} photos, marker found in {}", main_set.len(), found.len());
+    print_main_figures(&found);
+}
+
+/// Scale, blur, white balance and tilt figures of the photos where the marker was found.
+fn print_main_figures(found: &[&Score]) {
     let scale: Vec<f64> = found.iter().map(|s| s.scale_err).collect();
     let covered = found.iter().filter(|s| s.scale_covered).count();
     let blur_pass = found.iter().filter(|s| s.blur_err_px.is_some_and(|b| blur_ok(b, s.blur_px))).count();
     let blur_rel: Vec<f64> = found.iter().filter_map(|s| s.blur_err_px.map(|b| b / s.blur_px)).collect();
     let de: Vec<f64> = found.iter().filter_map(|s| s.neutral_de).collect();
-    println!("\nmain set: {} photos, marker found in {}", main_set.len(), found.len());
     println!(
         "  scale error: median {:.3} %, worst {:.3} % (target 0.5 / 1.5); true scale in the 95 % interval: {covered}/{}",
         100.0 * abs_quantile(&scale, 0.5),
@@ -81,7 +93,10 @@ fn main() {
         abs_quantile(&tilt_all, 0.5),
         abs_quantile(&tilt_all, 1.0)
     );
+}
 
+/// The tilt set: 10 degrees at 20-120 px/mm.
+fn tilt_set(r: &mut rand_chacha::ChaCha8Rng, n: u64, seed0: u64, density_only: bool) {
     let mut tilt = Vec::new();
     for k in 0..(n / 3).max(3) {
         let ppm = (r.random_range(20f64.ln()..=120f64.ln())).exp();
@@ -97,7 +112,10 @@ fn main() {
         abs_quantile(&tilt, 0.5),
         abs_quantile(&tilt, 1.0)
     );
+}
 
+/// The density set: density with the marker's scale against with the true scale, 10-60 px/mm.
+fn density_set(r: &mut rand_chacha::ChaCha8Rng, n: u64, seed0: u64) {
     let mut diffs = Vec::new();
     for k in 0..(n / 3).max(3) {
         let ppm = (r.random_range(10f64.ln()..=60f64.ln())).exp();
