@@ -78,9 +78,7 @@ pub fn fit_group(
                 break;
             }
         }
-        lm.ev.run(win, &lm.p, lm.k, blur, true);
     }
-    lm.ev.run(win, &lm.p, lm.k, blur, false);
     let (dots, offset) = unpack(&lm.p, lm.k);
     GroupFit {
         dots,
@@ -97,10 +95,12 @@ pub fn fit_group(
 /// weights and cost, the damping, and the normal equations at the current parameters.
 struct Marquardt {
     k: usize,
-    radial_allowed: bool,
     n: usize,
     p: Vec<f64>,
+    /// The model and Jacobian at `p`.
     ev: Evaluation,
+    /// The same at a trial step: swapped with `ev` when the step is taken.
+    trial: Evaluation,
     frozen: Vec<bool>,
     huber: f64,
     weights: Vec<f64>,
@@ -115,7 +115,7 @@ impl Marquardt {
     fn new(win: &Window, start: &[DotModel], offset: f64, noise: f64, blur: &Blur, free: Free) -> Self {
         let k = start.len();
         let n = k * PER_DOT + 1;
-        let frozen = (0..n)
+        let frozen: Vec<bool> = (0..n)
             .map(|a| {
                 a < k * PER_DOT
                     && match free {
@@ -127,17 +127,18 @@ impl Marquardt {
             .collect();
         let p = pack(start, offset);
         let radial_allowed = k == 1 && start[0].radius >= RADIAL_MIN_RADIUS;
-        let mut ev = Evaluation::new(win, n, radial_allowed);
+        let mut ev = Evaluation::new(win, n, radial_allowed).holding(&frozen);
         ev.run(win, &p, k, blur, true);
+        let trial = Evaluation::new(win, n, radial_allowed).holding(&frozen);
         let huber = 2.5 * noise.max(1e-4);
         let mut weights = vec![0.0; win.od.len()];
         let cost = ev.cost(win, huber, &mut weights);
         Marquardt {
             k,
-            radial_allowed,
             n,
             p,
             ev,
+            trial,
             frozen,
             huber,
             weights,
@@ -187,7 +188,6 @@ impl Marquardt {
     /// the fit has now settled), or None when no step helps or none would gain enough to try.
     fn step(&mut self, win: &Window, start: &[DotModel], bounds: &[Bounds], blur: &Blur) -> Option<bool> {
         let n = self.n;
-        let mut trial_ev = Evaluation::new(win, 0, self.radial_allowed);
         for attempt in 0..8 {
             let mut damped = self.h.clone();
             for a in 0..n {
@@ -207,13 +207,15 @@ impl Marquardt {
                 trial[a] += step[a];
             }
             clamp(&mut trial, start, bounds);
-            trial_ev.run(win, &trial, self.k, blur, false);
+            // With its Jacobian: most trials are taken, and then it is the next iteration's.
+            self.trial.run(win, &trial, self.k, blur, true);
             let mut trial_w = self.weights.clone();
-            let c = trial_ev.cost(win, self.huber, &mut trial_w);
+            let c = self.trial.cost(win, self.huber, &mut trial_w);
             if c < self.cost {
                 let rel = (self.cost - c) / self.cost.max(1e-30);
                 let moved = step.iter().take(self.k * PER_DOT).fold(0.0f64, |m, d| m.max(d.abs()));
                 self.p = trial;
+                std::mem::swap(&mut self.ev, &mut self.trial);
                 self.cost = c;
                 self.weights = trial_w;
                 self.lambda = (self.lambda / 3.0).max(1e-9);

@@ -34,6 +34,8 @@ pub(super) struct Evaluation {
     blurred: [Vec<f64>; 4],
     /// Whether a lone dot may go the radial way (decided once per fit, from its start).
     radial_allowed: bool,
+    /// Parameters whose Jacobian column is not wanted (held by the fit): left at 0.
+    held: Vec<bool>,
 }
 
 impl Evaluation {
@@ -48,7 +50,19 @@ impl Evaluation {
             radial: Default::default(),
             blurred: Default::default(),
             radial_allowed,
+            held: vec![false; n],
         }
+    }
+
+    /// The same, with the Jacobian columns of the parameters marked in `held` left at 0: the
+    /// costly part of a Jacobian (its blurs) is spent on the free ones only.
+    pub fn holding(mut self, held: &[bool]) -> Self {
+        self.held = held.to_vec();
+        self
+    }
+
+    fn held(&self, a: usize) -> bool {
+        self.held.get(a).copied().unwrap_or(false)
     }
 
     /// The model (and Jacobian) at `p`: a lone dot that started at [`RADIAL_MIN_RADIUS`] or
@@ -79,9 +93,13 @@ impl Evaluation {
         let nd = if jacobian { 4 } else { 1 };
         self.pigment_profile(p, blur, n_in, jacobian);
         for d in 0..nd {
+            let held = d > 0 && self.held(RADIAL_PARAMS[d - 1]);
             let out = &mut self.blurred[d];
             out.clear();
             out.resize(n_mid, 0.0);
+            if held {
+                continue;
+            }
             match &blur.radial.light {
                 Some(k) => k.apply(&self.radial[d][..n_in], out),
                 None => out.copy_from_slice(&self.radial[d][..n_mid]),
@@ -90,6 +108,7 @@ impl Evaluation {
         if let Some(e) = &blur.encoded {
             self.blur_encoded_profile(e, n_mid, n_out, nd);
         }
+
         self.read_profile(win, p, blur.radial.step_out, jacobian);
         true
     }
@@ -134,6 +153,9 @@ impl Evaluation {
         }
         for d in 0..nd {
             self.blurred[d].truncate(n_out);
+            if d > 0 && self.held(RADIAL_PARAMS[d - 1]) {
+                continue;
+            }
             e.radial.apply(&self.radial[d][..n_mid], &mut self.blurred[d]);
         }
         for j in 0..n_out {
@@ -151,6 +173,7 @@ impl Evaluation {
     fn read_profile(&mut self, win: &Window, p: &[f64], h: f64, jacobian: bool) {
         const N: usize = PER_DOT + 1;
         let (x0, y0, offset) = (p[0], p[1], p[PER_DOT]);
+        let held = RADIAL_PARAMS.map(|q| self.held(q));
         for i in 0..win.od.len() {
             // Pixels the fit does not weigh carry no blur across here: left out.
             if !win.used[i] {
@@ -171,7 +194,7 @@ impl Evaluation {
                 row[0] = -dr * dx;
                 row[1] = -dr * dy;
                 for (d, &q) in RADIAL_PARAMS.iter().enumerate() {
-                    row[q] = scale * at(&self.blurred[d + 1], &wv);
+                    row[q] = if held[d] { 0.0 } else { scale * at(&self.blurred[d + 1], &wv) };
                 }
                 row[PER_DOT] = 1.0;
             }
@@ -289,6 +312,10 @@ impl Evaluation {
         if jacobian {
             let mut col = vec![0.0; m];
             for a in 0..free {
+                if self.held(a) {
+                    (0..m).for_each(|i| self.jac[i * n + a] = 0.0);
+                    continue;
+                }
                 for (i, c) in col.iter_mut().enumerate() {
                     *c = self.jac[i * n + a];
                 }
