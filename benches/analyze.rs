@@ -3,9 +3,10 @@
 //! `cargo bench -p smpscope-benches`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use smpscope_benches::photo_jpeg;
+use smpscope_benches::{keep_freed_memory, photo_jpeg};
 
 fn bench(c: &mut Criterion) {
+    keep_freed_memory();
     let mut g = c.benchmark_group("analyze");
     g.sample_size(10);
     for (name, w, h) in [("3MP", 2000, 1500), ("12MP", 4000, 3000)] {

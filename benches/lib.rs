@@ -9,6 +9,14 @@ use smpscope_synth::{SceneSpec, encode, render};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Keeps freed memory for reuse, as the command does (docs/decisions.md#freed-memory-kept): call
+/// first in every benchmark.
+pub fn keep_freed_memory() {
+    // mi_option_purge_delay is 15 in mimalloc 2's and 3's mi_option_e; -1: never purge.
+    // SAFETY: sets one option of the allocator; any value is valid and it is read atomically.
+    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
+}
+
 /// A synthetic JPEG scalp photo of `w x h` px at 60 px/mm, 80 dots/cm^2, quality 90, and the
 /// parameters (scale and camera blur known) to analyse it with.
 pub fn photo_jpeg(w: u32, h: u32) -> (Vec<u8>, Params) {

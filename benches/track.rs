@@ -6,7 +6,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rayon::prelude::*;
 use smpscope::{Analysis, TrackParams, Visit};
-use smpscope_benches::patient_jpegs;
+use smpscope_benches::{keep_freed_memory, patient_jpegs};
 
 fn analyse_all(photos: &[(String, Vec<u8>)], params: &smpscope::Params) -> Vec<Analysis> {
     photos.par_iter().map(|(name, bytes)| smpscope::analyze_bytes(bytes, name, params).expect("analysis")).collect()
@@ -23,6 +23,7 @@ fn track_all(analyses: Vec<Analysis>) -> smpscope::Track {
 }
 
 fn bench(c: &mut Criterion) {
+    keep_freed_memory();
     let (photos, params) = patient_jpegs();
     let analyses = analyse_all(&photos, &params);
     let mut g = c.benchmark_group("track 5 x 12 MP");

@@ -14,7 +14,7 @@ mod track;
 
 // Analysing a 12 MP photo allocates and frees full-frame planes, about 1.2 GB in all: the system
 // allocator hands each back to the kernel and faults the next one in afresh, where mimalloc
-// reuses them (analysis 10-20 % faster; see the README's Speed).
+// reuses them, kept (as in the command: docs/decisions.md#freed-memory-kept).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -22,6 +22,9 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _smpscope(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // mimalloc's mi_option_purge_delay (15): -1 keeps freed memory for reuse, as the command does.
+    // SAFETY: sets one option of the allocator; any value is valid and it is read atomically.
+    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
     m.add_function(wrap_pyfunction!(analyze::analyze, m)?)?;
     m.add_function(wrap_pyfunction!(analyze::analyze_many, m)?)?;
     m.add_function(wrap_pyfunction!(track::track, m)?)?;
