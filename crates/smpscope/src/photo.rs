@@ -90,6 +90,18 @@ fn log_lut_u16() -> &'static [f32] {
     LUT.get_or_init(|| (0..65536).map(|i| log_linear(i as f32 / 65535.0)).collect())
 }
 
+/// The linear light of each code, as 10 to the power of its log LUT entry (so that both readings
+/// agree exactly): the marker reads linear light over the whole frame.
+fn linear_lut_u8() -> &'static [f64; 256] {
+    static LUT: OnceLock<[f64; 256]> = OnceLock::new();
+    LUT.get_or_init(|| log_lut_u8().map(|l| 10f64.powf(l as f64)))
+}
+
+fn linear_lut_u16() -> &'static [f64] {
+    static LUT: OnceLock<Vec<f64>> = OnceLock::new();
+    LUT.get_or_init(|| log_lut_u16().iter().map(|&l| 10f64.powf(l as f64)).collect())
+}
+
 /// log10 of the linear light of an sRGB-encoded value in 0..1.
 fn log_linear(encoded: f32) -> f32 {
     let v = if encoded.is_finite() { encoded.clamp(0.0, 1.0) } else { 0.0 };
@@ -120,6 +132,24 @@ impl Photo {
                 [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
             }
             Pixels::F32(p) => [log_linear(p[i]), log_linear(p[i + 1]), log_linear(p[i + 2])],
+        }
+    }
+
+    /// The linear light of each channel at pixel (x, y), 0..1: 10 to the power of
+    /// [`Photo::log_rgb`], read from a table.
+    #[inline]
+    pub fn linear_rgb(&self, x: usize, y: usize) -> [f64; 3] {
+        let i = 3 * (y * self.width() + x);
+        match &self.pixels {
+            Pixels::U8(p) => {
+                let lut = linear_lut_u8();
+                [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
+            }
+            Pixels::U16(p) => {
+                let lut = linear_lut_u16();
+                [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
+            }
+            Pixels::F32(_) => self.log_rgb(x, y).map(|l| 10f64.powf(l as f64)),
         }
     }
 

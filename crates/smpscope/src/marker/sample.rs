@@ -12,7 +12,7 @@ const TOP_LOG: f32 = -0.004_364_805;
 /// Linear R, G, B at pixel (x, y).
 #[inline]
 pub fn rgb(photo: &Photo, x: usize, y: usize) -> [f64; 3] {
-    photo.log_rgb(x, y).map(|l| 10f64.powf(l as f64))
+    photo.linear_rgb(x, y)
 }
 
 /// Linear luminance at pixel (x, y).
