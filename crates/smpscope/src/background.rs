@@ -140,26 +140,38 @@ impl Background {
 
     /// Additive shine at pixel (x, y), linear light.
     pub fn shine_at(&self, x: f32, y: f32) -> f32 {
-        let (x0, y0, x1, y1, tx, ty) = self.corners(x, y);
-        let g = |cx: usize, cy: usize| self.shine[cy * self.cols + cx];
-        (1.0 - ty) * ((1.0 - tx) * g(x0, y0) + tx * g(x1, y0)) + ty * ((1.0 - tx) * g(x0, y1) + tx * g(x1, y1))
+        self.shine_between(&self.corners(x, y))
     }
 
     /// The four cells around pixel (x, y) and the weights between them.
-    fn corners(&self, x: f32, y: f32) -> (usize, usize, usize, usize, f32, f32) {
+    fn corners(&self, x: f32, y: f32) -> Corners {
         let fx = ((x + 0.5) / self.cell as f32 - 0.5).clamp(0.0, (self.cols - 1) as f32);
         let fy = ((y + 0.5) / self.cell as f32 - 0.5).clamp(0.0, (self.rows - 1) as f32);
         let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
         let (x1, y1) = ((x0 + 1).min(self.cols - 1), (y0 + 1).min(self.rows - 1));
-        (x0, y0, x1, y1, fx - x0 as f32, fy - y0 as f32)
+        Corners { x0, y0, x1, y1, tx: fx - x0 as f32, ty: fy - y0 as f32 }
     }
 
     /// Bilinear interpolation between cell centres of the levels at pixel (x, y).
     fn interpolate(&self, x: f32, y: f32) -> [f32; 4] {
-        let (x0, y0, x1, y1, tx, ty) = self.corners(x, y);
-        let g = |cx: usize, cy: usize| self.levels[cy * self.cols + cx];
-        let (a, b, c, d) = (g(x0, y0), g(x1, y0), g(x0, y1), g(x1, y1));
-        std::array::from_fn(|k| (1.0 - ty) * ((1.0 - tx) * a[k] + tx * b[k]) + ty * ((1.0 - tx) * c[k] + tx * d[k]))
+        self.levels_between(&self.corners(x, y))
+    }
+
+    /// Bilinear interpolation of `value` of each cell between the cells `k`.
+    #[inline]
+    fn between<T: Copy>(&self, cells: &[T], k: &Corners, value: impl Fn(T) -> f32) -> f32 {
+        let g = |cx: usize, cy: usize| value(cells[cy * self.cols + cx]);
+        let (tx, ty) = (k.tx, k.ty);
+        (1.0 - ty) * ((1.0 - tx) * g(k.x0, k.y0) + tx * g(k.x1, k.y0))
+            + ty * ((1.0 - tx) * g(k.x0, k.y1) + tx * g(k.x1, k.y1))
+    }
+
+    fn levels_between(&self, k: &Corners) -> [f32; 4] {
+        std::array::from_fn(|c| self.between(&self.levels, k, |l| l[c]))
+    }
+
+    fn shine_between(&self, k: &Corners) -> f32 {
+        self.between(&self.shine, k, |h| h)
     }
 
     /// Skin level per channel (log10 linear light) at pixel (x, y), shine taken off.
@@ -173,8 +185,14 @@ impl Background {
     /// the skin level minus the pixel, shine taken off both.
     #[inline]
     pub fn density_rgb(&self, log_rgb: [f32; 3], x: f32, y: f32) -> [f32; 3] {
-        let v = self.interpolate(x, y);
-        let h = self.shine_at(x, y);
+        let k = self.corners(x, y);
+        Self::density_of(log_rgb, self.levels_between(&k), self.shine_between(&k))
+    }
+
+    /// Optical density per channel of a pixel of log10 linear light `log_rgb` over the skin
+    /// levels `v` with shine `h`.
+    #[inline]
+    fn density_of(log_rgb: [f32; 3], v: [f32; 4], h: f32) -> [f32; 3] {
         std::array::from_fn(|c| {
             if h > 0.0 { shine::without(v[c + 1], h) - shine::without(log_rgb[c], h) } else { v[c + 1] - log_rgb[c] }
         })
@@ -189,17 +207,28 @@ impl Background {
         od.data.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
             photo.log_luma_row(y, row);
             for (x, v) in row.iter_mut().enumerate() {
-                let (fx, fy) = (x as f32, y as f32);
-                *v = if shiny && self.shine_at(fx, fy) > 0.0 {
-                    let d = self.density_rgb(photo.log_rgb(x, y), fx, fy);
+                let k = self.corners(x as f32, y as f32);
+                let h = if shiny { self.shine_between(&k) } else { 0.0 };
+                *v = if h > 0.0 {
+                    let d = Self::density_of(photo.log_rgb(x, y), self.levels_between(&k), h);
                     (0..3).map(|c| LUMA[c] * d[c]).sum()
                 } else {
-                    self.interpolate(fx, fy)[0] - *v
+                    self.between(&self.levels, &k, |l| l[0]) - *v
                 };
             }
         });
         od
     }
+}
+
+/// The four cells around a pixel, (x0, y0) to (x1, y1), and the pixel's weights between them.
+struct Corners {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+    tx: f32,
+    ty: f32,
 }
 
 /// How many times finer than the skin's cells shine is followed where it is found, at most.
