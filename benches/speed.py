@@ -3,7 +3,10 @@ the held-out one), one photo at a time, in the same run.
 
 smpscope is timed as a user runs it: the release command (`target/release/smpscope analyze`), one
 thread unless --threads says otherwise, decode included, given the truth's scale and camera blur.
-Each run is its own process, so that its peak resident memory (from wait4) is the photo's own. sep
+Each run is its own process, started through GNU time (`/usr/bin/time`, Debian's `time` package),
+which reports the process's own peak resident memory: a process started from this one directly
+would report this one's peak (Linux carries the parent's high-water mark through fork and exec
+into ru_maxrss). Without GNU time the peak is not reported. sep
 (decode + background + extraction at one threshold) runs in this process between two smpscope runs.
 
 Printed per generator: ms per megapixel (median, mean, worst, pooled) of both tools and how many
@@ -39,15 +42,22 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 REASONS = ("dark_patch", "faint", "elongated", "brown", "out_of_size_range", "failed_fit")
 
 
+GNU_TIME = pathlib.Path("/usr/bin/time")
+
+
 def run_smpscope(exe: pathlib.Path, photo: generators.Photo, threads: int) -> dict[str, Any]:
-    """One analysis in its own process: wall and CPU seconds, peak memory, the document."""
+    """One analysis in its own process: wall and CPU seconds, peak memory (None without GNU
+    time), the document."""
     t = photo.truth
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "a.json"
+        peak_file = pathlib.Path(tmp) / "peak"
         cmd = [str(exe), "analyze", str(photo.path), "--px-per-mm", str(t["px_per_mm"]), "--threads", str(threads)]
         if t.get("camera_blur_um") is not None:
             cmd += ["--camera-blur-um", str(t["camera_blur_um"])]
         cmd += ["-q", "--json", str(out)]
+        if GNU_TIME.exists():
+            cmd = [str(GNU_TIME), "-f", "%M", "-o", str(peak_file), *cmd]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -55,11 +65,13 @@ def run_smpscope(exe: pathlib.Path, photo: generators.Photo, threads: int) -> di
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         proc.returncode = os.waitstatus_to_exitcode(status)
         docs = json.loads(out.read_text()) if out.exists() else []
+        peak_kb = peak_file.read_text().split()[-1] if peak_file.exists() else None
     doc = docs[0] if docs and "summary" in docs[0] else None
     return {
         "seconds": wall,
+        # GNU time's own share is a millisecond or two.
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "peak_bytes": usage.ru_maxrss * 1024,
+        "peak_bytes": int(peak_kb) * 1024 if peak_kb and peak_kb.isdigit() else None,
         "doc": doc,
         "error": None if doc else (err.strip() or f"exit {proc.returncode}"),
     }
@@ -104,7 +116,8 @@ def cost_model(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def summarise(gen: str, rows: list[dict[str, Any]], sep_k: float) -> dict[str, Any]:
     ms = [1000.0 * r["cpu_seconds"] / r["megapixels"] for r in rows]
     sep_ms = [r["sep_cpu_ms"] / r["megapixels"] for r in rows if r.get("sep_cpu_ms") is not None]
-    bpp = [r["peak_bytes"] / (1e6 * r["megapixels"]) for r in rows]
+    peaks = [r for r in rows if r["peak_bytes"] is not None]
+    bpp = [r["peak_bytes"] / (1e6 * r["megapixels"]) for r in peaks]
     mp = sum(r["megapixels"] for r in rows)
     out = {
         "photos": len(rows),
@@ -115,8 +128,8 @@ def summarise(gen: str, rows: list[dict[str, Any]], sep_k: float) -> dict[str, A
             "worst": max(ms),
             "pooled": 1000.0 * sum(r["cpu_seconds"] for r in rows) / mp,
         },
-        "bytes_per_pixel": {"median": statistics.median(bpp), "worst": max(bpp)},
-        "peak_mb_worst": max(r["peak_bytes"] for r in rows) / 1e6,
+        "bytes_per_pixel": {"median": statistics.median(bpp), "worst": max(bpp)} if bpp else None,
+        "peak_mb_worst": max(r["peak_bytes"] for r in peaks) / 1e6 if peaks else None,
         "smpscope_f1": f1([r["match"] for r in rows]),
         "failed": [r["photo"] for r in rows if r["error"]],
     }
@@ -147,7 +160,10 @@ def print_table(gen: str, s: dict[str, Any]) -> None:
         print(f"  smpscope faster on {s['smpscope_faster_on']} of {s['photos']} photos")
         print(f"  F1: smpscope {s['smpscope_f1']:.3f}, sep {s['sep_f1']:.3f}")
     b = s["bytes_per_pixel"]
-    print(f"  peak memory: median {b['median']:.1f} bytes/px, worst {b['worst']:.1f} ({s['peak_mb_worst']:.0f} MB)")
+    if b:
+        print(f"  peak memory: median {b['median']:.1f} bytes/px, worst {b['worst']:.1f} ({s['peak_mb_worst']:.0f} MB)")
+    else:
+        print("  peak memory: not measured (GNU time, /usr/bin/time, is missing)")
     if s["failed"]:
         print(f"  FAILED: {', '.join(s['failed'])}")
 
@@ -195,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(
                 f"[{gen}] {n}/{len(photos)} {p.path.name}: {1000 * r['cpu_seconds'] / mp:.0f} ms/MP, "
-                f"{fitted} fitted, {unfitted} unfitted, {r['peak_bytes'] / 1e6:.0f} MB",
+                f"{fitted} fitted, {unfitted} unfitted, {(r['peak_bytes'] or 0) / 1e6:.0f} MB",
                 file=sys.stderr,
                 flush=True,
             )
