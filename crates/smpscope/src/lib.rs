@@ -22,6 +22,7 @@ pub mod detect;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod linalg;
 pub mod marker;
 pub mod measure;
 pub mod overlay;

@@ -85,36 +85,12 @@ pub fn dlt(mm: &[[f64; 2]], px: &[[f64; 2]]) -> Option<Homography> {
             }
         }
     }
-    let h = solve8(ata, atb)?;
+    let mut flat: Vec<f64> = ata.iter().flatten().copied().collect();
+    let h = crate::linalg::solve(&mut flat, &atb, 8, 1e-12)?;
     let hn = [[h[0], h[1], h[2]], [h[3], h[4], h[5]], [h[6], h[7], 1.0]];
     let out = mul(&mul(&invert(&tb)?, &hn), &ta);
     let s = out[2][2];
     (s.abs() > 1e-300 && out.iter().flatten().all(|v| v.is_finite())).then(|| out.map(|r| r.map(|v| v / s)))
-}
-
-/// Solves an 8x8 linear system by Gaussian elimination with partial pivoting.
-fn solve8(mut a: [[f64; 8]; 8], mut b: [f64; 8]) -> Option<[f64; 8]> {
-    for col in 0..8 {
-        let p = (col..8).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[p][col].is_nan() || a[p][col].abs() <= 1e-12 {
-            return None;
-        }
-        a.swap(col, p);
-        b.swap(col, p);
-        let pivot = a[col];
-        for r in col + 1..8 {
-            let f = a[r][col] / pivot[col];
-            for (x, p) in a[r].iter_mut().zip(pivot.iter()).skip(col) {
-                *x -= f * p;
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = [0.0; 8];
-    for r in (0..8).rev() {
-        x[r] = (b[r] - (r + 1..8).map(|c| a[r][c] * x[c]).sum::<f64>()) / a[r][r];
-    }
-    Some(x)
 }
 
 /// The focal length in px implied by the homography, principal point `centre` (px), square

@@ -27,14 +27,6 @@ pub struct WhiteBalance {
 /// The paper between the grey patches and the frame, [x0, y0, x1, y1] mm.
 const PAPER: [f64; 4] = [3.0, 12.95, 13.0, 13.65];
 
-/// Mean of the middle half: the median's robustness to a hair or a speck, without its
-/// rounding to one 8-bit code (a dark grey's code step is 3 % of its value).
-fn trimmed_mean(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let (lo, hi) = (v.len() / 4, v.len() - v.len() / 4);
-    v[lo..hi].iter().sum::<f64>() / (hi - lo).max(1) as f64
-}
-
 /// Mean of the middle half of linear RGB over a 10 x 10 grid of the rectangle (0.35 mm in from its sides); None
 /// when a sample is clipped or outside the photo.
 fn patch(photo: &Photo, h: &Homography, r: [f64; 4], inset: f64) -> Option<[f64; 3]> {
@@ -56,7 +48,9 @@ fn patch(photo: &Photo, h: &Homography, r: [f64; 4], inset: f64) -> Option<[f64;
             vals[ch].push(c[ch]);
         }
     }
-    Some(vals.map(trimmed_mean))
+    // The middle half's mean: the median's robustness to a hair or a speck, without its rounding
+    // to one 8-bit code (a dark grey's code step is 3 % of its value).
+    Some(vals.map(crate::stats::middle_half_mean))
 }
 
 /// Reads the neutral patches; None when fewer than two are readable.

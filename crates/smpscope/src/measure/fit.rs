@@ -193,7 +193,7 @@ impl Marquardt {
             for a in 0..n {
                 damped[a * n + a] += self.lambda * self.h[a * n + a].max(1e-12);
             }
-            let Some(step) = solve(&mut damped, &self.g, n) else {
+            let Some(step) = crate::linalg::solve(&mut damped, &self.g, n, SINGULAR) else {
                 self.lambda *= 10.0;
                 continue;
             };
@@ -242,6 +242,9 @@ pub fn jacobian_at(win: &Window, fit: &GroupFit, blur: &Blur) -> (Vec<f64>, usiz
     (ev.jac, n)
 }
 
+/// Pivot magnitude at or below which the normal equations count as singular.
+pub(super) const SINGULAR: f64 = 1e-300;
+
 /// Cost decrease, relative, below which a fit has settled.
 const SETTLED: f64 = 1e-5;
 
@@ -277,44 +280,6 @@ fn clamp(p: &mut [f64], start: &[DotModel], bounds: &[Bounds]) {
         q[3] = q[3].clamp(0.02, b.max_size);
         q[4] = q[4].clamp(0.0, b.max_size);
     }
-}
-
-/// Solves `a x = b` (n x n, row-major) by Gaussian elimination with partial pivoting; None
-/// when singular.
-pub fn solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
-    let mut x = b.to_vec();
-    for col in 0..n {
-        let piv = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
-        if a[piv * n + col].abs() < 1e-300 {
-            return None;
-        }
-        if piv != col {
-            for c in 0..n {
-                a.swap(piv * n + c, col * n + c);
-            }
-            x.swap(piv, col);
-        }
-        for row in col + 1..n {
-            let f = a[row * n + col] / a[col * n + col];
-            if f != 0.0 {
-                for c in col..n {
-                    a[row * n + c] -= f * a[col * n + c];
-                }
-                x[row] -= f * x[col];
-            }
-        }
-    }
-    for col in (0..n).rev() {
-        let mut s = x[col];
-        for c in col + 1..n {
-            s -= a[col * n + c] * x[c];
-        }
-        x[col] = s / a[col * n + col];
-        if !x[col].is_finite() {
-            return None;
-        }
-    }
-    Some(x)
 }
 
 #[cfg(test)]

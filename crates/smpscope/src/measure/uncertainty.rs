@@ -115,7 +115,7 @@ fn invert(h: &[f64], n: usize) -> Option<Vec<f64>> {
     for (col, &b) in live.iter().enumerate() {
         let mut sub: Vec<f64> = live.iter().flat_map(|&r| live.iter().map(move |&c| h[r * n + c])).collect();
         let unit: Vec<f64> = (0..m).map(|i| (i == col) as u8 as f64).collect();
-        let x = super::fit::solve(&mut sub, &unit, m)?;
+        let x = crate::linalg::solve(&mut sub, &unit, m, super::fit::SINGULAR)?;
         for (row, &a) in live.iter().enumerate() {
             out[a * n + b] = x[row];
         }
