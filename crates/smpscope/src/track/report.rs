@@ -2,7 +2,7 @@
 //! before it), dot by dot on the identities both show, and the warnings about each photo.
 
 use super::change::{DotChange, View, colour_then_now, compare, ink_retained, pigment_change};
-use super::series::Series;
+use super::series::{ColourShort, Series};
 use super::{FEW_FOUND, RegistrationReport, STRAY_SHARE, VisitReport};
 use crate::stats::median_of;
 use crate::warning::{Warning, WarningCode};
@@ -35,7 +35,7 @@ pub(super) fn visit_reports(
     series: &Series,
     views: &[View],
     touch_up_at: &[bool],
-    colour_short: &[Option<(f64, String)>],
+    colour_short: &[Option<ColourShort>],
 ) -> Reports {
     let mut out = Reports {
         visits: Vec::new(),
@@ -162,16 +162,16 @@ fn thin_evidence(source: &str, c: &Comparison, compared: bool) -> Vec<Warning> {
 
 /// Warnings about the photos themselves: dots too small for their colour, many stray
 /// detections, no scale.
-pub(super) fn photo_warnings(series: &Series, colour_short: &[Option<(f64, String)>]) -> Vec<Warning> {
+pub(super) fn photo_warnings(series: &Series, colour_short: &[Option<ColourShort>]) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for (v, short) in colour_short.iter().enumerate() {
-        if let Some((px, kind)) = short {
+        if let Some(ColourShort { size, needed: px, kind }) = short {
             warnings.push(Warning::new(
                 WarningCode::ColourUnresolved,
                 format!(
                     "{}: dots are {:.1} px across; {kind} keeps too little colour detail at that size (a shift of 1 b* can come out with the wrong sign), so colour_shift_de, delta_b and pigment_shift are null for the visits compared with it; photograph at {px} px or more per dot",
                     series.analyses[v].image.source,
-                    series.real_size(v)
+                    size
                 ),
             ));
         }

@@ -12,6 +12,16 @@ use super::{MIN_COLOUR_DIAMETER_PX, MIN_COLOUR_DIAMETER_SUBSAMPLED_PX, trend};
 use crate::analysis::Analysis;
 use crate::stats::median_of;
 
+/// A photo whose dots are too small for their colour to be followed.
+pub(super) struct ColourShort {
+    /// The dots' size, px ([`Series::real_size`]).
+    pub size: f64,
+    /// The size colour needs in this kind of photo, px.
+    pub needed: f64,
+    /// What kind of photo it is (which limits colour detail).
+    pub kind: String,
+}
+
 /// The visits tracked (in date order) and the identities of their dots.
 pub(super) struct Series {
     /// Each visit's index among the visits given.
@@ -100,10 +110,19 @@ impl Series {
         checkable.iter().filter(|id| id.sightings() == 1).count() as f64 / checkable.len().max(1) as f64
     }
 
-    /// Per photo, where its dots are too small for their colour to be followed, the size it
-    /// would need (px) and what kind of photo it is.
-    pub fn colour_short(&self) -> Vec<Option<(f64, String)>> {
-        (0..self.len()).map(|v| colour_needs(&self.analyses[v]).filter(|(px, _)| self.real_size(v) < *px)).collect()
+    /// Per photo, where its dots are too small for their colour to be followed: the size they
+    /// are ([`Series::real_size`]), the size it would need (px) and what kind of photo it is.
+    pub fn colour_short(&self) -> Vec<Option<ColourShort>> {
+        (0..self.len())
+            .map(|v| {
+                let size = self.real_size(v);
+                colour_needs(&self.analyses[v]).filter(|(px, _)| size < *px).map(|(needed, kind)| ColourShort {
+                    size,
+                    needed,
+                    kind,
+                })
+            })
+            .collect()
     }
 
     /// Each visit's dots as the first visit's px and light show them; the light from the skin
