@@ -121,35 +121,25 @@ impl Photo {
     /// log10 of the linear light of each channel at pixel (x, y).
     #[inline]
     pub fn log_rgb(&self, x: usize, y: usize) -> [f32; 3] {
-        let i = 3 * (y * self.width() + x);
-        match &self.pixels {
-            Pixels::U8(p) => {
-                let lut = log_lut_u8();
-                [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
-            }
-            Pixels::U16(p) => {
-                let lut = log_lut_u16();
-                [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
-            }
-            Pixels::F32(p) => [log_linear(p[i]), log_linear(p[i + 1]), log_linear(p[i + 2])],
-        }
+        self.read(x, y, log_lut_u8(), log_lut_u16(), log_linear)
     }
 
     /// The linear light of each channel at pixel (x, y), 0..1: 10 to the power of
     /// [`Photo::log_rgb`], read from a table.
     #[inline]
     pub fn linear_rgb(&self, x: usize, y: usize) -> [f64; 3] {
+        self.read(x, y, linear_lut_u8(), linear_lut_u16(), |v| 10f64.powf(log_linear(v) as f64))
+    }
+
+    /// Pixel (x, y)'s three codes through the table of their depth (`u8` or `u16`), or a float
+    /// photo's values through `float`.
+    #[inline]
+    fn read<T: Copy>(&self, x: usize, y: usize, u8: &[T], u16: &[T], float: impl Fn(f32) -> T) -> [T; 3] {
         let i = 3 * (y * self.width() + x);
         match &self.pixels {
-            Pixels::U8(p) => {
-                let lut = linear_lut_u8();
-                [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
-            }
-            Pixels::U16(p) => {
-                let lut = linear_lut_u16();
-                [lut[p[i] as usize], lut[p[i + 1] as usize], lut[p[i + 2] as usize]]
-            }
-            Pixels::F32(_) => self.log_rgb(x, y).map(|l| 10f64.powf(l as f64)),
+            Pixels::U8(p) => std::array::from_fn(|c| u8[p[i + c] as usize]),
+            Pixels::U16(p) => std::array::from_fn(|c| u16[p[i + c] as usize]),
+            Pixels::F32(p) => std::array::from_fn(|c| float(p[i + c])),
         }
     }
 

@@ -65,6 +65,12 @@ impl Evaluation {
         self.held.get(a).copied().unwrap_or(false)
     }
 
+    /// Whether radial profile `d` (0 the value, then the derivatives by [`RADIAL_PARAMS`]) is
+    /// of a held parameter, and so neither blurred nor read.
+    fn profile_held(&self, d: usize) -> bool {
+        d > 0 && self.held(RADIAL_PARAMS[d - 1])
+    }
+
     /// The model (and Jacobian) at `p`: a lone dot that started at [`RADIAL_MIN_RADIUS`] or
     /// more in a blurred photo through its radial profile, anything else on the window's grid.
     /// Both compute the same model, up to how each samples a profile sharper than a pixel.
@@ -93,7 +99,7 @@ impl Evaluation {
         let nd = if jacobian { 4 } else { 1 };
         self.pigment_profile(p, blur, n_in, jacobian);
         for d in 0..nd {
-            let held = d > 0 && self.held(RADIAL_PARAMS[d - 1]);
+            let held = self.profile_held(d);
             let out = &mut self.blurred[d];
             out.clear();
             out.resize(n_mid, 0.0);
@@ -108,7 +114,6 @@ impl Evaluation {
         if let Some(e) = &blur.encoded {
             self.blur_encoded_profile(e, n_mid, n_out, nd);
         }
-
         self.read_profile(win, p, blur.radial.step_out, jacobian);
         true
     }
@@ -153,7 +158,7 @@ impl Evaluation {
         }
         for d in 0..nd {
             self.blurred[d].truncate(n_out);
-            if d > 0 && self.held(RADIAL_PARAMS[d - 1]) {
+            if self.profile_held(d) {
                 continue;
             }
             e.radial.apply(&self.radial[d][..n_mid], &mut self.blurred[d]);
@@ -173,7 +178,7 @@ impl Evaluation {
     fn read_profile(&mut self, win: &Window, p: &[f64], h: f64, jacobian: bool) {
         const N: usize = PER_DOT + 1;
         let (x0, y0, offset) = (p[0], p[1], p[PER_DOT]);
-        let held = RADIAL_PARAMS.map(|q| self.held(q));
+        let held: [bool; 3] = std::array::from_fn(|d| self.profile_held(d + 1));
         for i in 0..win.od.len() {
             // Pixels the fit does not weigh carry no blur across here: left out.
             if !win.used[i] {
